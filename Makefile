@@ -1,0 +1,130 @@
+# w3sync: one non-recursive Makefile.
+#   make            build every program into bin/
+#   make check      install missing packages (as root), build, run all tests
+#   make demo       the main job: a full sync scenario in a scratch directory
+#   make sanitize   the whole suite under ASan + UBSan
+#   make install    PREFIX=/usr/local DESTDIR= (binaries, man pages, completions)
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+BINDIR ?= bin
+WERROR ?= 0
+SANITIZE ?= 0
+W3SYNC_VECTORS ?= $(abspath ../shared/vectors)
+export W3SYNC_VECTORS
+
+CC ?= cc
+PKGS = libarchive libcrypto libzstd libcbor libsodium sqlite3
+# Evaluated when a recipe runs, after `deps` has installed pkg-config files.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+TEST_LIBS = $(shell pkg-config --libs jansson)
+
+WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wpointer-arith -Wformat=2 -Wvla -Wno-unused-parameter
+OPT = -O2 -g
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+ifeq ($(SANITIZE),1)
+OPT = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+endif
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -pthread \
+	-Ilib/include $(OPT) $(WARN) $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = -pthread $(OPT) $(LDFLAGS)
+
+LIB_SRC = $(wildcard lib/*.c)
+LIB_OBJ = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
+LIBW3S = $(BUILD)/libw3s.a
+CMDS = $(notdir $(basename $(wildcard cmd/*.c)))
+PROGS = $(CMDS:%=$(BINDIR)/%)
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+DEPS_STAMP = $(BUILD)/.deps-ok
+
+.PHONY: all check unit cli demo sanitize install clean deps lint
+.DEFAULT_GOAL := all
+
+all: $(PROGS)
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): scripts/deps.sh
+	@./scripts/deps.sh
+	@mkdir -p $(@D) && touch $@
+
+$(BUILD)/lib/%.o: lib/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBW3S): $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/cmd/%.o: cmd/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BINDIR)/%: $(BUILD)/cmd/%.o $(LIBW3S)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBW3S) $(PKG_LIBS)
+
+$(BUILD)/tests/%.o: tests/unit/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBW3S)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBW3S) $(PKG_LIBS) $(TEST_LIBS)
+
+SUMMARY = $(BUILD)/check-summary
+
+unit: $(UNIT_BIN)
+	@rm -f $(SUMMARY); mkdir -p $(BUILD)
+	@fail=0; for t in $(UNIT_BIN); do \
+		SUMMARY=$(SUMMARY) tests/run-suite.sh $$(basename $$t) $$t || fail=1; \
+	done; exit $$fail
+
+cli: $(PROGS)
+	@W3SYNC_BIN=$(abspath $(BINDIR)) SUMMARY=$(SUMMARY) \
+		tests/run-suite.sh bats bats --tap tests/cli
+
+check: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@rm -f $(SUMMARY)
+	@fail=0; \
+	$(MAKE) --no-print-directory unit || fail=1; \
+	$(MAKE) --no-print-directory cli || fail=1; \
+	tests/run-suite.sh total $(SUMMARY) || fail=1; exit $$fail
+
+sanitize:
+	@$(MAKE) --no-print-directory check BUILD=build/san BINDIR=build/san/bin \
+		SANITIZE=1
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@W3SYNC_BIN=$(abspath $(BINDIR)) ./scripts/demo.sh
+
+lint:
+	@for m in man/*.[1-8]; do mandoc -Tlint -Wwarning $$m || exit 1; done
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions
+	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 $(wildcard man/*.5) $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 644 $(wildcard man/*.7) $(DESTDIR)$(PREFIX)/share/man/man7/
+	install -m 644 completions/bash/w3sync \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/w3sync
+	for p in $(CMDS); do ln -sf w3sync \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$p; done
+	install -m 644 completions/zsh/_w3sync \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_w3sync
+
+clean:
+	rm -rf build bin
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/cmd/*.d $(BUILD)/tests/*.d
