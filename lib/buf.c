@@ -113,7 +113,7 @@ w3s_rd_view(struct w3s_rd *r, const uint8_t **out, size_t len,
 int
 w3s_rd_get(struct w3s_rd *r, void *out, size_t len, struct w3s_err *err)
 {
-	const uint8_t *p;
+	const uint8_t *p = NULL;
 	int rc;
 
 	if ((rc = w3s_rd_view(r, &p, len, err)) != 0)
@@ -132,7 +132,7 @@ w3s_rd_u8(struct w3s_rd *r, uint8_t *v, struct w3s_err *err)
 int
 w3s_rd_u32le(struct w3s_rd *r, uint32_t *v, struct w3s_err *err)
 {
-	const uint8_t *p;
+	const uint8_t *p = NULL;
 	int rc;
 
 	if ((rc = w3s_rd_view(r, &p, 4, err)) != 0)
@@ -145,7 +145,7 @@ w3s_rd_u32le(struct w3s_rd *r, uint32_t *v, struct w3s_err *err)
 int
 w3s_rd_u64le(struct w3s_rd *r, uint64_t *v, struct w3s_err *err)
 {
-	const uint8_t *p;
+	const uint8_t *p = NULL;
 	int rc;
 
 	if ((rc = w3s_rd_view(r, &p, 8, err)) != 0)
