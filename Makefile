@@ -22,7 +22,7 @@ PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 TEST_LIBS = $(shell pkg-config --libs jansson)
 
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-	-Wpointer-arith -Wformat=2 -Wvla -Wno-unused-parameter
+	-Wpointer-arith -Wformat=2 -Wvla -Wno-unused-parameter -Wno-format-truncation
 OPT = -O2 -g
 ifeq ($(WERROR),1)
 WARN += -Werror
