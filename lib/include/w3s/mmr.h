@@ -32,13 +32,19 @@ struct w3s_mmr_store {
 };
 
 /* Appends a leaf hash to an MMR of n leaves (its nodes at positions
- * [0, node_count(n))): writes the leaf and trailing_zeros(n+1) parents. */
+ * [0, node_count(n))): writes the leaf and trailing_zeros(n+1) parents,
+ * reading one left sibling per parent. On an error the store may hold some
+ * of the new nodes; the caller's transaction drops them. */
 int w3s_mmr_append(const struct w3s_mmr_store *s, uint64_t n,
     const uint8_t leaf_hash[W3S_H256], struct w3s_err *err);
 int w3s_mmr_root(const struct w3s_mmr_store *s, uint64_t n,
     uint8_t root[W3S_H256], struct w3s_err *err);
 /* Proof of leaf k (whose value the caller supplies) in an MMR of n leaves;
- * W3S_EUSAGE when k >= n. */
+ * W3S_EUSAGE when k >= n. The stored leaf node must be H(SCALE(leaf)),
+ * else W3S_EVERIFY; leaf may be NULL for a hash-only MMR (proof->leaf is
+ * then zeroed). n may be below the store's leaf count: the first
+ * node_count(n) nodes never change, so this proves against an older
+ * commitment with the same start_seq. */
 int w3s_mmr_prove(const struct w3s_mmr_store *s, uint64_t n, uint64_t k,
     const struct w3s_leaf *leaf, struct w3s_mmr_proof *proof,
     struct w3s_err *err);
