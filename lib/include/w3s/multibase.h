@@ -40,13 +40,19 @@ int w3s_base_from_name(const char *name, enum w3s_base *base,
     struct w3s_err *err);
 const char *w3s_base_name(enum w3s_base base);
 
-/* Encodes data with its prefix into a new NUL-terminated string. */
+/* Encodes data with its prefix into a new NUL-terminated string (caller
+ * frees). W3S_EUSAGE for an unknown base. */
 int w3s_multibase_encode(enum w3s_base base, const uint8_t *data, size_t len,
     char **out, struct w3s_err *err);
 
-/* Decodes a prefixed string into a new buffer; *base_out (may be NULL) gets
- * the base named by the prefix. Upper and lower case are both accepted for
- * the case-insensitive bases. W3S_EMALFORMED on bad input. */
+/* Decodes a prefixed string into a new buffer (caller frees; never NULL on
+ * success, even for zero bytes); *base_out (may be NULL) gets the base
+ * named by the prefix. Upper and lower case are both accepted for the
+ * case-insensitive bases: base16, base32, base32hex, base32pad,
+ * base32hexpad and base36, each under either prefix (base32z is lower case
+ * only). Decoding is strict: W3S_EMALFORMED for an unknown prefix, a
+ * character outside the alphabet, missing, extra or misplaced padding, a
+ * length no encoder writes, or non-zero bits after the last byte. */
 int w3s_multibase_decode(const char *text, uint8_t **out, size_t *out_len,
     enum w3s_base *base_out, struct w3s_err *err);
 
