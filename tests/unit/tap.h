@@ -10,7 +10,8 @@
 
 static int tap_n, tap_failed;
 
-static __attribute__((format(printf, 2, 3))) int
+
+static __attribute__((format(printf, 2, 3), unused)) int
 ok(int cond, const char *fmt, ...)
 {
 	va_list ap;
@@ -26,7 +27,7 @@ ok(int cond, const char *fmt, ...)
 	return cond;
 }
 
-static void
+static __attribute__((unused)) void
 tap_hex(char *out, const uint8_t *p, size_t n)
 {
 	static const char d[] = "0123456789abcdef";
@@ -39,7 +40,7 @@ tap_hex(char *out, const uint8_t *p, size_t n)
 }
 
 /* Compares bytes with an expected lower-case hex string. */
-static int
+static __attribute__((unused)) int
 is_hex(const uint8_t *got, size_t len, const char *want, const char *name)
 {
 	char buf[4096];
@@ -55,7 +56,7 @@ is_hex(const uint8_t *got, size_t len, const char *want, const char *name)
 	return good;
 }
 
-static int
+static __attribute__((unused)) int
 is_int(long long got, long long want, const char *name)
 {
 	int good = got == want;
@@ -66,7 +67,7 @@ is_int(long long got, long long want, const char *name)
 	return good;
 }
 
-static int
+static __attribute__((unused)) int
 is_str(const char *got, const char *want, const char *name)
 {
 	int good = got != NULL && strcmp(got, want) == 0;
@@ -77,7 +78,7 @@ is_str(const char *got, const char *want, const char *name)
 	return good;
 }
 
-static int
+static __attribute__((unused)) int
 tap_done(void)
 {
 	printf("1..%d\n", tap_n);

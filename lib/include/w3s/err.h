@@ -33,7 +33,10 @@ int w3s_err_set(struct w3s_err *err, int code, const char *fmt, ...)
 int w3s_err_sys(struct w3s_err *err, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Prefixes the existing message with "what: " (keeps the code). */
+/* Prefixes the existing message with "what: " and returns err->code.
+ * Unlike w3s_err_set, it needs the code recorded in err: with err NULL it
+ * can only return W3S_ESYS, so callers that may get a NULL err keep the
+ * code themselves. */
 int w3s_err_wrap(struct w3s_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
