@@ -376,13 +376,20 @@ w3s_challenge_proof_decode(struct w3s_rd *r, const uint8_t **chunk,
 	if (variant != 0x00)
 		return w3s_err_set(err, W3S_EMALFORMED,
 		    "challenge response variant %u is not Proof (0)", variant);
+	/* w3s_err_wrap needs a non-NULL err to know the code: keep rc. */
 	if ((rc = w3s_scale_get_bytes(r, chunk, chunk_len,
-	    W3S_SCALE_CHUNK_MAX, err)) != 0)
-		return w3s_err_wrap(err, "challenge chunk");
-	if ((rc = w3s_mmr_proof_decode(r, mmr, err)) != 0)
-		return w3s_err_wrap(err, "challenge MMR proof");
-	if ((rc = w3s_merkle_proof_decode(r, chunk_proof, err)) != 0)
-		return w3s_err_wrap(err, "challenge chunk proof");
+	    W3S_SCALE_CHUNK_MAX, err)) != 0) {
+		w3s_err_wrap(err, "challenge chunk");
+		return rc;
+	}
+	if ((rc = w3s_mmr_proof_decode(r, mmr, err)) != 0) {
+		w3s_err_wrap(err, "challenge MMR proof");
+		return rc;
+	}
+	if ((rc = w3s_merkle_proof_decode(r, chunk_proof, err)) != 0) {
+		w3s_err_wrap(err, "challenge chunk proof");
+		return rc;
+	}
 	if (w3s_rd_left(r) != 0)
 		return w3s_err_set(err, W3S_EMALFORMED,
 		    "%zu bytes after the challenge response", w3s_rd_left(r));

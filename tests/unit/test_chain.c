@@ -279,7 +279,6 @@ test_challenge(void)
 int
 main(void)
 {
-	(void)is_str;
 	test_ranges();
 	test_historical();
 	test_matching();

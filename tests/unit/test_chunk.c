@@ -57,7 +57,6 @@ main(void)
 	uint8_t root[32], other[32], *data;
 	int all = 1;
 
-	(void)is_str;
 	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
 		char name[64];
 

@@ -232,7 +232,6 @@ test_builder_and_proofs_many(void)
 int
 main(void)
 {
-	(void)is_str;
 	test_goldens();
 	test_proofs();
 	test_nodes();

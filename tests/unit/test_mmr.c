@@ -362,7 +362,6 @@ test_ts_vectors(void)
 int
 main(void)
 {
-	(void)is_str;
 	test_positions();
 	test_bag_and_roots();
 	test_store_costs();

@@ -421,6 +421,9 @@ test_challenge(void)
 	w3s_rd_init(&r, b.data, b.len);
 	is_int(w3s_challenge_proof_decode(&r, &got, &len, &mp2, &cp2, &err),
 	    W3S_EMALFORMED, "a chunk of 262145 bytes is refused");
+	w3s_rd_init(&r, b.data, b.len);
+	is_int(w3s_challenge_proof_decode(&r, &got, &len, &mp2, &cp2, NULL),
+	    W3S_EMALFORMED, "  with a NULL err too");
 	w3s_buf_release(&b);
 	free(big);
 	/* 00, a chunk length of 200000, and 3 bytes: refused, not read. */
@@ -487,7 +490,6 @@ test_provider_records(void)
 int
 main(void)
 {
-	(void)is_str;
 	test_compact();
 	test_bytes_and_ints();
 	test_leaf_and_commitment();
