@@ -79,7 +79,9 @@ int w3s_sync_roots_decode(struct w3s_rd *r,
     struct w3s_err *err);
 
 /* ChallengeResponse::Proof = 00 || c(len) chunk || MmrProof || MerkleProof.
- * A chunk longer than 262144 bytes is refused by the decoder. */
+ * A chunk longer than 262144 bytes is refused by the decoder; the encoder
+ * writes what it is given, so callers keep chunk_len <= W3S_SCALE_CHUNK_MAX
+ * (the chain would reject more). */
 void w3s_challenge_proof_encode(struct w3s_buf *b, const uint8_t *chunk,
     size_t chunk_len, const struct w3s_mmr_proof *mmr,
     const struct w3s_merkle_proof *chunk_proof);
