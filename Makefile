@@ -15,6 +15,12 @@ W3SYNC_VECTORS ?= $(abspath ../shared/vectors)
 export W3SYNC_VECTORS
 
 CC ?= cc
+# Quiet by default; `make V=1` shows the commands.
+ifeq ($(V),1)
+Q =
+else
+Q = @
+endif
 PKGS = libarchive libcrypto libzstd libcbor libsodium sqlite3
 # Evaluated when a recipe runs, after `deps` has installed pkg-config files.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
@@ -56,26 +62,31 @@ $(DEPS_STAMP): scripts/deps.sh
 
 $(BUILD)/lib/%.o: lib/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(LIBW3S): $(LIB_OBJ)
-	rm -f $@
-	ar rcs $@ $^
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/cmd/%.o: cmd/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BINDIR)/%: $(BUILD)/cmd/%.o $(LIBW3S)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBW3S) $(PKG_LIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBW3S) $(PKG_LIBS)
 
 $(BUILD)/tests/%.o: tests/unit/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -MMD -MP -c -o $@ $<
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -MMD -MP -c -o $@ $<
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBW3S)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBW3S) $(PKG_LIBS) $(TEST_LIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBW3S) $(PKG_LIBS) $(TEST_LIBS)
 
 SUMMARY = $(BUILD)/check-summary
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs TAP producers, one suite each: `run-suite.sh NAME CMD...`. Prints the
-# producer's output, then "NAME: N passed, N failed". With SUMMARY=FILE it
-# appends "passed failed" to FILE for the final tally (see `total`).
+# Runs TAP producers, one suite each: `run-suite.sh NAME CMD...`. Prints
+# the failures and comments (the whole stream with VERBOSE=1), then
+# "NAME: N passed, N failed". With SUMMARY=FILE it appends "passed failed"
+# to FILE for the final tally (`run-suite.sh total FILE`).
 set -u
 if [ "${1:-}" = total ]; then
 	p=0 f=0
@@ -15,7 +16,12 @@ shift
 out=$(mktemp)
 "$@" >"$out" 2>&1
 rc=$?
-cat "$out"
+# The full TAP stream with VERBOSE=1; otherwise failures and comments.
+if [ "${VERBOSE:-0}" = 1 ]; then
+	cat "$out"
+else
+	grep -vE '^(ok |1\.\.)' "$out" | grep -vE '^\s*$' || true
+fi
 passed=$(grep -cE '^ok ' "$out")
 failed=$(grep -cE '^not ok ' "$out")
 plan=$(grep -E '^1\.\.[0-9]+' "$out" | tail -n 1 | cut -c4-)
