@@ -502,17 +502,45 @@ unwrap_store(const uint8_t *z, size_t len, struct w3s_buf *tar)
 			    (uint32_t)z[off + 2] << 16;
 			size_t n = h >> 3;
 
-			if ((h >> 1 & 3) != 0)
-				bail("not a raw block");
-			w3s_buf_put(tar, z + off + 3, n);
-			off += 3 + n;
+			if ((h >> 1 & 3) == 1) {
+				for (size_t i = 0; i < n; i++)
+					w3s_buf_put_u8(tar, z[off + 3]);
+				off += 4;
+			} else if ((h >> 1 & 3) == 0) {
+				w3s_buf_put(tar, z + off + 3, n);
+				off += 3 + n;
+			} else {
+				bail("not a raw or RLE block");
+			}
 			if (h & 1)
 				break;
 		}
 	}
 }
 
-/* Wraps tar bytes in one zstd frame of raw blocks. */
+static size_t
+run_len(const uint8_t *p, size_t len, size_t i, size_t max)
+{
+	size_t n = 1;
+
+	while (i + n < len && n < max && p[i + n] == p[i])
+		n++;
+	return n;
+}
+
+static void
+block(struct w3s_buf *z, int type, const uint8_t *data, size_t n, int last)
+{
+	uint32_t h = (uint32_t)n << 3 | (uint32_t)type << 1 | (last ? 1 : 0);
+	uint8_t bh[3] = { (uint8_t)h, (uint8_t)(h >> 8), (uint8_t)(h >> 16) };
+
+	w3s_buf_put(z, bh, 3);
+	w3s_buf_put(z, data, type == 1 ? 1 : n);
+}
+
+/* Wraps tar bytes in one zstd frame of raw blocks, with RLE blocks for
+ * runs of one byte (tar padding, zero-filled test entries), so the
+ * committed fixtures stay small. */
 static void
 wrap_store(const uint8_t *tar, size_t len, struct w3s_buf *z)
 {
@@ -520,16 +548,24 @@ wrap_store(const uint8_t *tar, size_t len, struct w3s_buf *z)
 	size_t off = 0;
 
 	w3s_buf_put(z, head, sizeof(head));
-	do {
-		size_t n = len - off > 131072 ? 131072 : len - off;
-		uint32_t h = (uint32_t)n << 3 | (off + n == len);
-		uint8_t bh[3] = { (uint8_t)h, (uint8_t)(h >> 8),
-		    (uint8_t)(h >> 16) };
+	if (len == 0)
+		block(z, 0, NULL, 0, 1);
+	while (off < len) {
+		size_t n = run_len(tar, len, off, 131072), end;
 
-		w3s_buf_put(z, bh, 3);
-		w3s_buf_put(z, tar + off, n);
-		off += n;
-	} while (off < len);
+		if (n >= 64) {
+			block(z, 1, tar + off, n, off + n == len);
+			off += n;
+			continue;
+		}
+		for (end = off + n; end < len && end - off < 131072; end++)
+			if (run_len(tar, len, end, 64) >= 64)
+				break;
+		if (end - off > 131072)
+			end = off + 131072;
+		block(z, 0, tar + off, end - off, end == len);
+		off = end;
+	}
 }
 
 /* A zstd frame of n zero bytes in RLE blocks: a few bytes per 128 KiB. */
@@ -957,7 +993,7 @@ bad_bomb_extra_chunk(struct tar *t, struct w3s_buf *z)
 static void
 bad_bomb_zeros(struct tar *t, struct w3s_buf *z)
 {
-	/* The manifest, then 1 GiB of zero blocks that libarchive would
+	/* The manifest, then 256 MiB of zero blocks that libarchive would
 	 * skip: a few KiB compressed. */
 	struct w3s_buf tar;
 
@@ -967,7 +1003,7 @@ bad_bomb_zeros(struct tar *t, struct w3s_buf *z)
 	build_tar(t, 0, &tar);
 	wrap_store(tar.data, tar.len, z);
 	w3s_buf_release(&tar);
-	zero_frame(1ull << 30, z);
+	zero_frame(1ull << 28, z);
 }
 
 static void
@@ -1196,7 +1232,7 @@ test_bad_streams(void)
 			    "the message names the chunk's CID");
 		if (strcmp(bads[i].name, "bomb-zero-blocks") == 0)
 			ok(res.pos.bytes_out < (8u << 20), "the bomb was "
-			    "stopped after %llu of 1 GiB",
+			    "stopped after %llu of 256 MiB",
 			    (unsigned long long)res.pos.bytes_out);
 		if (strcmp(bads[i].name, "missing-trailer") == 0)
 			is_int((long long)res.pos.chunks, 3,
