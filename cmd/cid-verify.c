@@ -322,9 +322,9 @@ check_options(struct opts *o)
 	return -1;
 }
 
-/* JSON string of arbitrary bytes: valid UTF-8 is kept, control characters
- * are escaped, and each byte that is not part of valid UTF-8 becomes
- * U+FFFD. */
+/* Length of the valid UTF-8 sequence at s (1 for ASCII), or 0 when s does
+ * not start one (overlong forms, surrogates and values past U+10FFFF are
+ * not valid). */
 static size_t
 utf8_seq(const unsigned char *s)
 {
@@ -358,6 +358,9 @@ utf8_seq(const unsigned char *s)
 	return n;
 }
 
+/* JSON string of arbitrary bytes: valid UTF-8 is kept, control characters
+ * are escaped, and each byte that is not part of valid UTF-8 becomes
+ * U+FFFD. */
 static void
 json_string(FILE *f, const char *str)
 {
