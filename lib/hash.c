@@ -1,4 +1,5 @@
 /* The one module that includes libsodium's and OpenSSL's digest headers. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,9 +14,27 @@ struct w3s_hasher {
 	EVP_MD_CTX *md;
 };
 
+static pthread_once_t sodium_once = PTHREAD_ONCE_INIT;
+
+/* sodium_init picks the fastest BLAKE2b for this CPU (AVX2 where there is
+ * one); without it libsodium runs its portable code, 30% slower here. */
+static void
+sodium_setup(void)
+{
+	if (sodium_init() < 0)
+		abort();
+}
+
+static void
+ensure_sodium(void)
+{
+	pthread_once(&sodium_once, sodium_setup);
+}
+
 void
 w3s_hash_blake2b(uint8_t out[W3S_HASH_LEN], const void *data, size_t len)
 {
+	ensure_sodium();
 	crypto_generichash(out, W3S_HASH_LEN, data, len, NULL, 0);
 }
 
@@ -25,6 +44,7 @@ w3s_hash_children(uint8_t out[W3S_HASH_LEN], const uint8_t left[W3S_HASH_LEN],
 {
 	uint8_t pre[2 * W3S_HASH_LEN];
 
+	ensure_sodium();
 	memcpy(pre, left, W3S_HASH_LEN);
 	memcpy(pre + W3S_HASH_LEN, right, W3S_HASH_LEN);
 	crypto_generichash(out, W3S_HASH_LEN, pre, sizeof(pre), NULL, 0);
@@ -101,6 +121,7 @@ w3s_hasher_new(enum w3s_hash_alg alg, struct w3s_err *err)
 {
 	struct w3s_hasher *h;
 
+	ensure_sodium();
 	if (alg != W3S_HASH_BLAKE2B_256 && evp_of(alg) == NULL) {
 		w3s_err_set(err, W3S_EMALFORMED,
 		    "hash function 0x%x is not supported", (unsigned)alg);
