@@ -286,9 +286,11 @@ tar_in(struct archive *a, void *ctx, const void **buf)
 			r->bytes_in += (uint64_t)n;
 		}
 		if (r->bytes_out >= r->cap)
-			return src_fail(r, W3S_EMALFORMED, "more data than the "
-			    "manifest declares: stopped after %llu bytes",
-			    (unsigned long long)r->bytes_out);
+			return src_fail(r, W3S_EMALFORMED, "more tar data than "
+			    "%s: stopped after %llu bytes", r->state == R_META ||
+			    r->state == R_CHUNKS ? "the manifest declares" :
+			    "a manifest may take", (unsigned long long)
+			    r->bytes_out);
 		in.src = r->in;
 		in.size = r->in_len;
 		in.pos = r->in_pos;

@@ -1163,6 +1163,31 @@ bad_tar_garbage_header(struct tar *t, struct w3s_buf *z)
 	w3s_buf_release(&tar);
 }
 
+static void
+bad_bomb_pax_header(struct tar *t, struct w3s_buf *z)
+{
+	/* A pax extended header of 64 MiB after the manifest: libarchive
+	 * reads those itself, so only the cap on decompressed bytes can
+	 * stop it. */
+	uint8_t *big = calloc(1, 64u << 20);
+
+	insert_entry(t, 1, "PaxHeader/x", big, 64u << 20, 'x');
+	free(big);
+	wrap(t, z);
+}
+
+static void
+bad_zstd_checksum(struct tar *t, struct w3s_buf *z)
+{
+	struct sample s;
+
+	(void)t;
+	make_sample(&s, 0, 0, 1);
+	write_sample(&s, 1, 0, z);
+	z->data[z->len - 1] ^= 1;	/* the frame's content checksum */
+	free_sample(&s);
+}
+
 static const struct bad bads[] = {
 	{ "chunk-bitflip", W3S_EVERIFY, bad_chunk_bitflip },
 	{ "name-dotdot", W3S_EMALFORMED, bad_name_dotdot },
@@ -1186,6 +1211,8 @@ static const struct bad bads[] = {
 	{ "bomb-extra-chunk", W3S_EMALFORMED, bad_bomb_extra_chunk },
 	{ "bomb-undeclared-bytes", W3S_EMALFORMED, bad_bomb_undeclared },
 	{ "bomb-zero-blocks", W3S_EMALFORMED, bad_bomb_zeros },
+	{ "bomb-pax-header", W3S_EMALFORMED, bad_bomb_pax_header },
+	{ "zstd-checksum", W3S_EVERIFY, bad_zstd_checksum },
 	{ "meta-bitflip", W3S_EVERIFY, bad_meta_bitflip },
 	{ "segment-hash-bitflip", W3S_EVERIFY, bad_segment_hash_bitflip },
 	{ "trailer-signature", W3S_EVERIFY, bad_trailer_signature },
