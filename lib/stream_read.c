@@ -59,6 +59,7 @@ struct w3s_stream_reader {
 	int in_eof;
 	uint8_t *out;
 	int frame_open;		/* inside a zstd frame */
+	int out_full;		/* the last call filled the output buffer */
 	uint64_t bytes_in, bytes_out;
 	uint64_t cap;		/* bytes_out may not pass it */
 	int src_code;		/* an error below the tar layer */
@@ -265,7 +266,9 @@ tar_in(struct archive *a, void *ctx, const void **buf)
 		ZSTD_outBuffer out;
 		size_t ret;
 
-		if (r->in_pos == r->in_len) {
+		/* A full output buffer may have left output in zstd: then
+		 * call it again before reading more, or ending. */
+		if (r->in_pos == r->in_len && !r->out_full) {
 			long n;
 
 			if (r->in_eof)
@@ -315,6 +318,7 @@ tar_in(struct archive *a, void *ctx, const void **buf)
 			    ZSTD_getErrorName(ret));
 		}
 		r->frame_open = ret != 0;
+		r->out_full = out.pos == out.size;
 		r->bytes_out += out.pos;
 		if (out.pos > 0) {
 			*buf = r->out;
