@@ -32,8 +32,8 @@
 #define OUT_BUF (512u * 1024)
 /* Largest zstd window accepted: what level 19 uses. */
 #define WINDOW_LOG_MAX 23
-/* Tar bytes an entry may take beyond its data: its header, padding and
- * pax extended headers (ours need none). */
+/* Tar bytes an entry may take beyond its data: its header, padding,
+ * pax extended headers (ours need none), and the end of an archive. */
 #define ENTRY_OVERHEAD 4096u
 /* Tar bytes allowed before a manifest: the manifest entry, and the end
  * of the archive before it. */
@@ -290,10 +290,9 @@ tar_in(struct archive *a, void *ctx, const void **buf)
 		}
 		if (r->bytes_out >= r->cap)
 			return src_fail(r, W3S_EMALFORMED, "more tar data than "
-			    "%s: stopped after %llu bytes", r->state == R_META ||
-			    r->state == R_CHUNKS ? "the manifest declares" :
-			    "a manifest may take", (unsigned long long)
-			    r->bytes_out);
+			    "the entries account for (a decompression bomb?): "
+			    "stopped after %llu bytes",
+			    (unsigned long long)r->bytes_out);
 		in.src = r->in;
 		in.size = r->in_len;
 		in.pos = r->in_pos;
@@ -333,39 +332,13 @@ sat_add(uint64_t a, uint64_t b)
 	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
-static uint64_t
-sat_mul(uint64_t a, uint64_t b)
-{
-	return b != 0 && a > UINT64_MAX / b ? UINT64_MAX : a * b;
-}
-
-/* The cap for the tar bytes still to come: allowance past what the
- * callback produced, plus what libarchive may hold ahead of the entry it
- * returned. */
+/* The cap for the tar bytes to the next header: allowance past what the
+ * callback produced, plus what libarchive may read ahead (it asks for a
+ * buffer at a time, two when a header straddles them). */
 static void
 set_cap(struct w3s_stream_reader *r, uint64_t allowance)
 {
 	r->cap = sat_add(r->bytes_out, sat_add(allowance, 2 * OUT_BUF));
-}
-
-/* An upper bound of the tar bytes of an archive after its manifest. */
-static uint64_t
-archive_bound(const struct w3s_manifest *m)
-{
-	const struct w3s_stream_counts *c = &m->counts;
-	uint64_t pieces, records, meta, chunks;
-
-	pieces = sat_add(c->segments, c->chunk_refs / W3S_SEGMENT_PIECE_MAX);
-	records = sat_add(sat_add(pieces, c->deletions),
-	    sat_add(c->checkpoints, c->index));
-	meta = sat_add(sat_mul(c->chunk_refs, W3S_H256),
-	    sat_add(sat_mul(records, ENTRY_OVERHEAD + 256),
-	    sat_add(sat_mul(c->checkpoints, 2048),
-	    sat_mul(c->index, W3S_INDEX_NAME_MAX + 64))));
-	chunks = sat_add(w3s_manifest_carried_bytes(m),
-	    sat_mul(w3s_manifest_carried_chunks(m), ENTRY_OVERHEAD));
-	return sat_add(sat_add(meta, chunks), ENTRY_OVERHEAD + W3S_TRAILER_MAX +
-	    MANIFEST_ALLOWANCE);
 }
 
 /* ---- construction ---------------------------------------------------- */
@@ -565,7 +538,6 @@ do_manifest(struct w3s_stream_reader *r, size_t size,
 	r->chunks = r->chunk_bytes = 0;
 	r->seg_open = r->any_seg = 0;
 	r->state = R_META;
-	set_cap(r, archive_bound(&r->m));
 	ev->type = W3S_STREAM_EV_MANIFEST;
 	ev->u.manifest = &r->m;
 	return 0;
@@ -973,6 +945,12 @@ w3s_stream_next(struct w3s_stream_reader *r, struct w3s_stream_event *ev,
 	if (size < 0)
 		return rerr(r, err, W3S_EMALFORMED, "entry %s has a negative "
 		    "size", safe);
+	/* Whatever the counts the manifest declares, the tar bytes up to
+	 * the next header are this entry's data and a header's worth:
+	 * runs of zero blocks or extended headers that libarchive would
+	 * skip on its own cannot go on. (Oversized entries are refused
+	 * below before their data is read.) */
+	set_cap(r, (uint64_t)size + ENTRY_OVERHEAD);
 
 	if (strcmp(name, STREAM_MANIFEST_NAME) == 0)
 		return do_manifest(r, (size_t)size, ev, err);
