@@ -92,14 +92,20 @@ uint64_t w3s_stream_writer_bytes(const struct w3s_stream_writer *w);
 
 /* ---- reader ---------------------------------------------------------- */
 
+/* Per archive: MANIFEST, its records (DELETION..., SEGMENT..., CHECKPOINT...,
+ * INDEX...), CHUNK..., TRAILER. After a TRAILER comes the next archive's
+ * MANIFEST or EOF. A caller commits an archive's contents at its TRAILER:
+ * only then are the counts, the digests and the producer's signature
+ * checked. */
 enum w3s_stream_event_type {
 	W3S_STREAM_EV_EOF = 0,		/* the input ended after a trailer */
 	W3S_STREAM_EV_MANIFEST,		/* an archive begins */
-	W3S_STREAM_EV_DELETION,
-	W3S_STREAM_EV_SEGMENT,		/* one piece of a chunk list */
-	W3S_STREAM_EV_CHECKPOINT,
+	W3S_STREAM_EV_DELETION,		/* admin signature checked */
+	W3S_STREAM_EV_SEGMENT,		/* a piece of a chunk list; the last
+					 * piece's list gave the data root */
+	W3S_STREAM_EV_CHECKPOINT,	/* signatures checked */
 	W3S_STREAM_EV_INDEX,
-	W3S_STREAM_EV_CHUNK,		/* a verified chunk */
+	W3S_STREAM_EV_CHUNK,		/* hashed, equal to its CID */
 	W3S_STREAM_EV_TRAILER,		/* the archive is complete and checked */
 };
 
