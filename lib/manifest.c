@@ -459,7 +459,7 @@ w3s_meta_kind_from_name(const char *name, size_t len,
 /* The canonical split of a segment's chunk list: records start at
  * multiples of W3S_SEGMENT_PIECE_MAX and are full but for the last. */
 static int
-segment_check(const struct w3s_segment *s, int code, struct w3s_err *err)
+segment_check(const struct w3s_segment_rec *s, int code, struct w3s_err *err)
 {
 	uint64_t count = w3s_chunk_count(s->leaf.data_size);
 	uint64_t want;
@@ -482,7 +482,7 @@ segment_check(const struct w3s_segment *s, int code, struct w3s_err *err)
 }
 
 int
-w3s_segment_encode(const struct w3s_segment *s, struct w3s_buf *out,
+w3s_segment_encode(const struct w3s_segment_rec *s, struct w3s_buf *out,
     struct w3s_err *err)
 {
 	struct w3s_cbor *t;
@@ -504,7 +504,7 @@ w3s_segment_encode(const struct w3s_segment *s, struct w3s_buf *out,
 }
 
 int
-w3s_segment_from_cbor(const struct w3s_cbor *t, struct w3s_segment *s,
+w3s_segment_from_cbor(const struct w3s_cbor *t, struct w3s_segment_rec *s,
     struct w3s_err *err)
 {
 	static const char *const keys[] = { "seq", "data_root", "data_size",
@@ -536,7 +536,7 @@ w3s_segment_from_cbor(const struct w3s_cbor *t, struct w3s_segment *s,
 }
 
 int
-w3s_checkpoint_encode(const struct w3s_checkpoint *c, struct w3s_buf *out,
+w3s_checkpoint_encode(const struct w3s_checkpoint_rec *c, struct w3s_buf *out,
     struct w3s_err *err)
 {
 	struct w3s_cbor *t;
@@ -553,7 +553,7 @@ w3s_checkpoint_encode(const struct w3s_checkpoint *c, struct w3s_buf *out,
 }
 
 int
-w3s_checkpoint_from_cbor(const struct w3s_cbor *t, struct w3s_checkpoint *c,
+w3s_checkpoint_from_cbor(const struct w3s_cbor *t, struct w3s_checkpoint_rec *c,
     struct w3s_err *err)
 {
 	static const char *const keys[] = { "commitment", "block",
@@ -574,7 +574,7 @@ w3s_checkpoint_from_cbor(const struct w3s_cbor *t, struct w3s_checkpoint *c,
 }
 
 int
-w3s_checkpoint_verify_sigs(uint64_t bucket, const struct w3s_checkpoint *c,
+w3s_checkpoint_verify_sigs(uint64_t bucket, const struct w3s_checkpoint_rec *c,
     struct w3s_err *err)
 {
 	int rc;
@@ -587,7 +587,7 @@ w3s_checkpoint_verify_sigs(uint64_t bucket, const struct w3s_checkpoint *c,
 }
 
 int
-w3s_deletion_encode(const struct w3s_deletion *d, struct w3s_buf *out,
+w3s_deletion_encode(const struct w3s_deletion_rec *d, struct w3s_buf *out,
     struct w3s_err *err)
 {
 	struct w3s_cbor *t = w3s_cbor_new_map();
@@ -603,7 +603,7 @@ w3s_deletion_encode(const struct w3s_deletion *d, struct w3s_buf *out,
 }
 
 int
-w3s_deletion_from_cbor(const struct w3s_cbor *t, struct w3s_deletion *d,
+w3s_deletion_from_cbor(const struct w3s_cbor *t, struct w3s_deletion_rec *d,
     struct w3s_err *err)
 {
 	static const char *const keys[] = { "start_seq", "mmr_root", "admin",
@@ -626,7 +626,7 @@ w3s_deletion_from_cbor(const struct w3s_cbor *t, struct w3s_deletion *d,
 }
 
 int
-w3s_deletion_verify(uint64_t bucket, const struct w3s_deletion *d,
+w3s_deletion_verify(uint64_t bucket, const struct w3s_deletion_rec *d,
     struct w3s_err *err)
 {
 	struct w3s_commitment c;

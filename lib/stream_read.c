@@ -98,9 +98,9 @@ struct w3s_stream_reader {
 	uint8_t *chunk;
 	char cid[W3S_CHUNK_CID_LEN + 1];
 	struct w3s_stream_chunk ev_chunk;
-	struct w3s_segment ev_segment;
-	struct w3s_checkpoint ev_checkpoint;
-	struct w3s_deletion ev_deletion;
+	struct w3s_segment_rec ev_segment;
+	struct w3s_checkpoint_rec ev_checkpoint;
+	struct w3s_deletion_rec ev_deletion;
 	struct w3s_index_entry ev_index;
 	struct w3s_trailer ev_trailer;
 };
@@ -646,7 +646,7 @@ do_meta(struct w3s_stream_reader *r, const char *name, size_t size,
 }
 
 static int
-segment_record(struct w3s_stream_reader *r, const struct w3s_segment *s,
+segment_record(struct w3s_stream_reader *r, const struct w3s_segment_rec *s,
     struct w3s_err *err)
 {
 	uint8_t root[W3S_H256];

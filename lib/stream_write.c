@@ -567,7 +567,7 @@ w3s_stream_put_manifest(struct w3s_stream_writer *w,
 static int
 emit_piece(struct w3s_stream_writer *w, struct w3s_err *err)
 {
-	struct w3s_segment s;
+	struct w3s_segment_rec s;
 	int rc;
 
 	s.seq = w->seg_seq;
@@ -586,7 +586,7 @@ emit_piece(struct w3s_stream_writer *w, struct w3s_err *err)
 
 int
 w3s_stream_put_segment(struct w3s_stream_writer *w,
-    const struct w3s_segment *s, struct w3s_err *err)
+    const struct w3s_segment_rec *s, struct w3s_err *err)
 {
 	size_t i = 0;
 	int rc;
@@ -648,7 +648,7 @@ w3s_stream_put_segment(struct w3s_stream_writer *w,
 
 int
 w3s_stream_put_checkpoint(struct w3s_stream_writer *w,
-    const struct w3s_checkpoint *c, struct w3s_err *err)
+    const struct w3s_checkpoint_rec *c, struct w3s_err *err)
 {
 	int rc;
 
@@ -668,7 +668,7 @@ w3s_stream_put_checkpoint(struct w3s_stream_writer *w,
 
 int
 w3s_stream_put_deletion(struct w3s_stream_writer *w,
-    const struct w3s_deletion *d, struct w3s_err *err)
+    const struct w3s_deletion_rec *d, struct w3s_err *err)
 {
 	int rc;
 

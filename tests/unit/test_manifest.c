@@ -355,7 +355,7 @@ static void
 test_segment(void)
 {
 	static uint8_t hashes[5000][32];
-	struct w3s_segment s, d;
+	struct w3s_segment_rec s, d;
 	struct w3s_cbor *t = NULL;
 	struct w3s_buf b;
 	struct w3s_err err;
@@ -433,8 +433,8 @@ test_segment(void)
 static void
 test_records(const struct w3s_key *primary)
 {
-	struct w3s_checkpoint c, cd;
-	struct w3s_deletion del, dd;
+	struct w3s_checkpoint_rec c, cd;
+	struct w3s_deletion_rec del, dd;
 	struct w3s_index_entry e, ed;
 	struct w3s_cbor *t = NULL;
 	struct w3s_commitment dc;

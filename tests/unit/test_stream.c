@@ -123,8 +123,8 @@ struct sample {
 	uint8_t chash[CHUNK_MAX][32];
 	uint8_t *cdata[CHUNK_MAX];
 	size_t clen[CHUNK_MAX];
-	struct w3s_deletion del;
-	struct w3s_checkpoint cp;
+	struct w3s_deletion_rec del;
+	struct w3s_checkpoint_rec cp;
 	struct w3s_index_entry idx[2];
 };
 
@@ -281,7 +281,7 @@ put_sample(struct w3s_stream_writer *w, const struct sample *s, size_t slice,
 		return rc;
 	for (size_t i = 0; i < s->nseg; i++) {
 		const struct seg *g = &s->seg[i];
-		struct w3s_segment rec;
+		struct w3s_segment_rec rec;
 		uint64_t off = 0;
 
 		do {
@@ -366,7 +366,7 @@ struct result {
 
 /* Checks a segment record against the sample. */
 static int
-segment_matches(const struct sample *s, const struct w3s_segment *r)
+segment_matches(const struct sample *s, const struct w3s_segment_rec *r)
 {
 	for (size_t i = 0; i < s->nseg; i++) {
 		const struct seg *g = &s->seg[i];
@@ -1712,7 +1712,7 @@ test_writer_misuse(void)
 	struct w3s_stream_writer *w;
 	struct w3s_err err;
 	uint8_t h[32] = { 0 };
-	struct w3s_segment seg;
+	struct w3s_segment_rec seg;
 
 	make_sample(&s, 0, 0, 1);
 	w3s_buf_init(&z);
@@ -1955,7 +1955,7 @@ static int
 bench_write(struct bench *b, struct w3s_stream_writer *w)
 {
 	struct w3s_err err;
-	struct w3s_segment seg;
+	struct w3s_segment_rec seg;
 
 	if (w3s_stream_put_manifest(w, &b->m, &err) != 0)
 		bail(err.msg);

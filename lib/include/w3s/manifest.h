@@ -120,7 +120,7 @@ int w3s_meta_kind_from_name(const char *name, size_t len,
  * segment's chunk list comes in consecutive records of at most
  * W3S_SEGMENT_PIECE_MAX hashes; its length is w3s_chunk_count(data_size).
  * hashes borrows (from the decoded tree, or from the caller). */
-struct w3s_segment {
+struct w3s_segment_rec {
 	uint64_t seq;
 	struct w3s_leaf leaf;
 	uint64_t first;
@@ -130,7 +130,7 @@ struct w3s_segment {
 
 /* A checkpoint: a commitment, the signatures it gathered, and the chain
  * block where it was recorded (0: not known). */
-struct w3s_checkpoint {
+struct w3s_checkpoint_rec {
 	struct w3s_commitment commitment;
 	uint64_t block;
 	size_t nsigs;
@@ -139,7 +139,7 @@ struct w3s_checkpoint {
 
 /* A deletion certificate: delete_before(start_seq) gave mmr_root; admin
  * signed CommitmentPayload v1 (bucket, {mmr_root, start_seq, 0}). */
-struct w3s_deletion {
+struct w3s_deletion_rec {
 	uint64_t start_seq;
 	uint8_t mmr_root[W3S_H256];
 	uint8_t admin[W3S_PUBKEY_LEN];
@@ -158,18 +158,18 @@ struct w3s_index_entry {
 
 /* Each record encodes to one DAG-CBOR map appended to out, and decodes
  * from one item of a decoded metadata entry (borrowing from it). */
-int w3s_segment_encode(const struct w3s_segment *s, struct w3s_buf *out,
+int w3s_segment_encode(const struct w3s_segment_rec *s, struct w3s_buf *out,
     struct w3s_err *err);
-int w3s_segment_from_cbor(const struct w3s_cbor *item, struct w3s_segment *s,
+int w3s_segment_from_cbor(const struct w3s_cbor *item, struct w3s_segment_rec *s,
     struct w3s_err *err);
-int w3s_checkpoint_encode(const struct w3s_checkpoint *c,
+int w3s_checkpoint_encode(const struct w3s_checkpoint_rec *c,
     struct w3s_buf *out, struct w3s_err *err);
 int w3s_checkpoint_from_cbor(const struct w3s_cbor *item,
-    struct w3s_checkpoint *c, struct w3s_err *err);
-int w3s_deletion_encode(const struct w3s_deletion *d, struct w3s_buf *out,
+    struct w3s_checkpoint_rec *c, struct w3s_err *err);
+int w3s_deletion_encode(const struct w3s_deletion_rec *d, struct w3s_buf *out,
     struct w3s_err *err);
 int w3s_deletion_from_cbor(const struct w3s_cbor *item,
-    struct w3s_deletion *d, struct w3s_err *err);
+    struct w3s_deletion_rec *d, struct w3s_err *err);
 int w3s_index_entry_encode(const struct w3s_index_entry *e,
     struct w3s_buf *out, struct w3s_err *err);
 int w3s_index_entry_from_cbor(const struct w3s_cbor *item,
@@ -177,8 +177,8 @@ int w3s_index_entry_from_cbor(const struct w3s_cbor *item,
 
 /* Signature checks of the signed records, as w3s_manifest_verify_sigs. */
 int w3s_checkpoint_verify_sigs(uint64_t bucket,
-    const struct w3s_checkpoint *c, struct w3s_err *err);
-int w3s_deletion_verify(uint64_t bucket, const struct w3s_deletion *d,
+    const struct w3s_checkpoint_rec *c, struct w3s_err *err);
+int w3s_deletion_verify(uint64_t bucket, const struct w3s_deletion_rec *d,
     struct w3s_err *err);
 
 /* A metadata entry is a DAG-CBOR array of records: this writes the array

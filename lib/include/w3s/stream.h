@@ -69,11 +69,11 @@ int w3s_stream_put_manifest(struct w3s_stream_writer *w,
  * seq; a segment's chunk list is complete (w3s_chunk_count(data_size)
  * hashes) before the next one starts. */
 int w3s_stream_put_segment(struct w3s_stream_writer *w,
-    const struct w3s_segment *s, struct w3s_err *err);
+    const struct w3s_segment_rec *s, struct w3s_err *err);
 int w3s_stream_put_checkpoint(struct w3s_stream_writer *w,
-    const struct w3s_checkpoint *c, struct w3s_err *err);
+    const struct w3s_checkpoint_rec *c, struct w3s_err *err);
 int w3s_stream_put_deletion(struct w3s_stream_writer *w,
-    const struct w3s_deletion *d, struct w3s_err *err);
+    const struct w3s_deletion_rec *d, struct w3s_err *err);
 int w3s_stream_put_index(struct w3s_stream_writer *w,
     const struct w3s_index_entry *e, struct w3s_err *err);
 /* A chunk of at most 262144 bytes whose BLAKE2b-256 is hash (trusted: the
@@ -123,9 +123,9 @@ struct w3s_stream_event {
 	enum w3s_stream_event_type type;
 	union {
 		const struct w3s_manifest *manifest;
-		const struct w3s_deletion *deletion;
-		const struct w3s_segment *segment;
-		const struct w3s_checkpoint *checkpoint;
+		const struct w3s_deletion_rec *deletion;
+		const struct w3s_segment_rec *segment;
+		const struct w3s_checkpoint_rec *checkpoint;
 		const struct w3s_index_entry *index;
 		const struct w3s_stream_chunk *chunk;
 		const struct w3s_trailer *trailer;
