@@ -48,6 +48,9 @@ CMDS = $(notdir $(basename $(wildcard cmd/*.c)))
 PROGS = $(CMDS:%=$(BINDIR)/%)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# Test-only helper programs (fixture generators) used by the BATS tests.
+TOOL_SRC = $(wildcard tests/tools/*.c)
+TOOL_BIN = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 DEPS_STAMP = $(BUILD)/.deps-ok
 
 .PHONY: all check unit cli demo sanitize install clean deps lint
@@ -88,6 +91,15 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIBW3S)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBW3S) $(PKG_LIBS) $(TEST_LIBS)
 
+$(BUILD)/tools/%.o: tests/tools/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tools/%: $(BUILD)/tools/%.o $(LIBW3S)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBW3S) $(PKG_LIBS)
+
 SUMMARY = $(BUILD)/check-summary
 
 unit: $(UNIT_BIN)
@@ -96,12 +108,13 @@ unit: $(UNIT_BIN)
 		SUMMARY=$(SUMMARY) tests/run-suite.sh $$(basename $$t) $$t || fail=1; \
 	done; exit $$fail
 
-cli: $(PROGS)
-	@W3SYNC_BIN=$(abspath $(BINDIR)) SUMMARY=$(SUMMARY) \
+cli: $(PROGS) $(TOOL_BIN)
+	@W3SYNC_BIN=$(abspath $(BINDIR)) W3SYNC_TOOLS=$(abspath $(BUILD)/tools) \
+		SUMMARY=$(SUMMARY) \
 		tests/run-suite.sh bats bats --tap tests/cli
 
 check: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(TOOL_BIN)
 	@rm -f $(SUMMARY)
 	@fail=0; \
 	$(MAKE) --no-print-directory unit || fail=1; \
@@ -138,4 +151,4 @@ install: all
 clean:
 	rm -rf build bin
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/cmd/*.d $(BUILD)/tests/*.d
+-include $(LIB_OBJ:.o=.d) $(BUILD)/cmd/*.d $(BUILD)/tests/*.d $(BUILD)/tools/*.d
