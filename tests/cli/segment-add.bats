@@ -30,6 +30,7 @@ ref() {
 checker() {
 	local c
 	for c in "${W3SYNC_TEST_STORE:-}" "$W3SYNC_BIN/../tests/test_store" \
+		"${W3SYNC_TOOLS:-/nonexistent}/../tests/test_store" \
 		"$SRC/build/tests/test_store"; do
 		[ -n "$c" ] && [ -x "$c" ] && { echo "$c"; return 0; }
 	done
