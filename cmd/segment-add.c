@@ -94,10 +94,16 @@ usage_error(const char *fmt, ...)
 	return 2;
 }
 
-/* A library error: its message, its exit status. */
+/* A library error: its message, its exit status. A strerror text that
+ * w3s_err_sys put after the last ": " is made lower case like the rest. */
 static int
-fail(const struct w3s_err *err)
+fail(struct w3s_err *err)
 {
+	char *p = strrchr(err->msg, ':');
+
+	if (err->code == W3S_ESYS && p != NULL && p[1] == ' ' &&
+	    p[2] >= 'A' && p[2] <= 'Z' && p[3] >= 'a' && p[3] <= 'z')
+		p[2] = (char)(p[2] - 'A' + 'a');
 	errorf("%s", err->msg);
 	return w3s_err_exit_status(err->code);
 }

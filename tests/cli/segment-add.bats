@@ -231,7 +231,13 @@ x/a $(ref root a)"
 	[ "$(ref commitment s 1)" = "$before" ]
 	chmod 600 k.pem
 	run -7 --separate-stderr segment-add --store s --bucket 1 --key nokey.pem a
-	[[ $stderr == "segment-add: error: "*"nokey.pem"* ]]
+	[ "$stderr" = "segment-add: error: cannot open key file nokey.pem: no such file or directory" ]
+	# A file that holds no key is malformed input.
+	printf 'not a key\n' >bad.pem
+	chmod 600 bad.pem
+	run -4 --separate-stderr segment-add --store s --bucket 1 --key bad.pem a
+	[ "$stderr" = "segment-add: error: key file bad.pem does not hold a PEM key" ]
+	[ "$(ref commitment s 1)" = "$before" ]
 }
 
 @test "a key the bucket does not trust as a primary exits 1" {
