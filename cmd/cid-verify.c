@@ -2,8 +2,11 @@
  *
  * For each file (or "-", standard input) it prints the CID of the file's
  * bytes and the file's web3-storage data root, or checks them against
- * --cid and --root. main only parses options and picks a mode; each mode
- * is one function that calls the library and returns an exit status. */
+ * --cid and --root. With --car it verifies CAR files instead: every
+ * block against its CID, the CARv2 index, and that the roots and linked
+ * blocks are present. main only parses options and picks a mode; each
+ * mode is one function that calls the library and returns an exit
+ * status. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -13,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <w3s/car.h>
 #include <w3s/cid.h>
 #include <w3s/err.h>
 #include <w3s/filedigest.h>
@@ -27,6 +31,12 @@
 
 enum mode {
 	MODE_FILES,	/* compute or check the CID and data root of files */
+	MODE_CAR,	/* verify CAR files */
+};
+
+/* getopt_long codes of long options without a short form. */
+enum {
+	OPT_CAR = 256,
 };
 
 struct opts {
@@ -49,6 +59,7 @@ static const char usage_text[] =
     "usage: cid-verify [--json] [--hash alg] [--codec codec] "
     "[--cid-version 0|1]\n"
     "                  [--base base] [--cid cid] [--root 0x...] file ...\n"
+    "       cid-verify --car [--json] [--base base] [--cid cid] file ...\n"
     "       cid-verify --help | --version\n";
 
 static const char help_text[] =
@@ -67,13 +78,21 @@ static const char help_text[] =
     "function,\n"
     "                        codec and version are the cid's\n"
     "  -r, --root 0x...      check each file's data root\n"
+    "      --car             verify CAR files (v1 and v2): every block's "
+    "hash,\n"
+    "                        the index, and that the roots and linked "
+    "blocks\n"
+    "                        are in the file; --cid must be a root\n"
     "  -h, --help            print this help and exit\n"
     "  -V, --version         print the version and exit\n"
     "\n"
     "output: cid, data root, size and name, two spaces apart, one line per "
-    "file\n"
-    "exit status: 0 success, 1 mismatch, 2 usage error, 4 malformed cid or\n"
-    "root, 7 unreadable file (see cid-verify(1))\n";
+    "file;\n"
+    "with --car, lines file:, version:, roots:, blocks: and missing:\n"
+    "exit status: 0 success, 1 mismatch, 2 usage error, 3 blocks missing "
+    "from a\n"
+    "car, 4 malformed cid, root or car, 7 unreadable file (see "
+    "cid-verify(1))\n";
 
 /* The bases --base takes (the man page and completions list the same). */
 static const char *const bases[] = { "base32", "base58btc", "base36",
@@ -182,6 +201,7 @@ parse_options(int argc, char **argv, struct opts *o)
 		{ "json", no_argument, NULL, 'j' },
 		{ "cid", required_argument, NULL, 'c' },
 		{ "root", required_argument, NULL, 'r' },
+		{ "car", no_argument, NULL, OPT_CAR },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -236,6 +256,9 @@ parse_options(int argc, char **argv, struct opts *o)
 		case 'r':
 			o->root_text = optarg;
 			break;
+		case OPT_CAR:
+			o->mode = MODE_CAR;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			fputs(help_text, stdout);
@@ -267,6 +290,11 @@ check_options(struct opts *o)
 {
 	struct w3s_err err = { 0 };
 
+	if (o->mode == MODE_CAR && (o->alg_set || o->codec_set ||
+	    o->version_set || o->root_text != NULL))
+		return usage_error("--car checks the cids the car names; drop "
+		    "--%s", o->alg_set ? "hash" : o->codec_set ? "codec" :
+		    o->version_set ? "cid-version" : "root");
 	if (o->cid_text != NULL && (o->alg_set || o->codec_set ||
 	    o->version_set))
 		return usage_error("--cid takes the hash function, codec and "
@@ -531,6 +559,148 @@ run_files(const struct opts *o)
 	return status;
 }
 
+/* A CID as printed: v1 in the output base, v0 as "Qm...". NULL when it
+ * cannot be printed (a CID struct that cannot exist). */
+static char *
+format_cid(const struct opts *o, const struct w3s_cid *cid)
+{
+	char *s = NULL;
+
+	if (w3s_cid_format(cid, o->base, &s, NULL) != 0)
+		return NULL;
+	return s;
+}
+
+/* CIDs space-separated after a text label, or as a JSON array. */
+static void
+print_cids(const struct opts *o, const struct w3s_cid *cids, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *s = format_cid(o, &cids[i]);
+
+		if (o->json) {
+			fputs(i > 0 ? "," : "", stdout);
+			if (s != NULL)
+				json_string(stdout, s);
+			else
+				fputs("null", stdout);
+		} else {
+			printf(" %s", s != NULL ? s : "-");
+		}
+		free(s);
+	}
+}
+
+static void
+print_car(const struct opts *o, const char *name,
+    const struct w3s_car_summary *sum, int match)
+{
+	if (o->json) {
+		fputs("{\"file\":", stdout);
+		json_string(stdout, name);
+		printf(",\"version\":%u,\"roots\":[", sum->version);
+		print_cids(o, sum->roots, sum->root_count);
+		printf("],\"blocks\":%llu,\"missing\":[",
+		    (unsigned long long)sum->blocks);
+		print_cids(o, sum->missing, sum->missing_count);
+		fputc(']', stdout);
+		if (o->cid_text != NULL)
+			printf(",\"match\":%s", match ? "true" : "false");
+		fputs("}\n", stdout);
+		return;
+	}
+	fputs("file: ", stdout);
+	text_name(stdout, name);
+	printf("\nversion: %u\nroots:", sum->version);
+	print_cids(o, sum->roots, sum->root_count);
+	printf("\nblocks: %llu\n", (unsigned long long)sum->blocks);
+	if (sum->missing_count > 0) {
+		fputs("missing:", stdout);
+		print_cids(o, sum->missing, sum->missing_count);
+		fputc('\n', stdout);
+	}
+}
+
+/* With --cid: is it one of the roots? Says so on stderr when not. */
+static int
+car_root_matches(const struct opts *o, const char *name,
+    const struct w3s_car_summary *sum)
+{
+	char *got;
+
+	/* A CIDv0 and a CIDv1 of the same dag-pb multihash name one block. */
+	for (size_t i = 0; i < sum->root_count; i++) {
+		struct w3s_cid root = sum->roots[i];
+
+		root.version = o->cid.version;
+		if (w3s_cid_equal(&o->cid, &root))
+			return 1;
+	}
+	if (sum->root_count != 1) {
+		errorf("%s: root mismatch: %s is not among the %zu roots",
+		    name, o->cid_text, sum->root_count);
+		return 0;
+	}
+	got = format_cid(o, &sum->roots[0]);
+	errorf("%s: root mismatch: expected %s, got %s", name, o->cid_text,
+	    got != NULL ? got : "-");
+	free(got);
+	return 0;
+}
+
+/* Verifies one CAR file; returns its exit status. The summary is printed
+ * when the file could be read to its end (complete, or with missing
+ * blocks). */
+static int
+do_car(const struct opts *o, const char *name)
+{
+	struct w3s_car_summary sum;
+	struct w3s_err err = { 0 };
+	struct w3s_car *car;
+	int fd, rc, status, match = 1;
+
+	if (strcmp(name, "-") == 0) {
+		fd = STDIN_FILENO;
+	} else if ((fd = open(name, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+		errorf("%s: cannot open: %s", name, reason(errno));
+		return 7;
+	}
+	if ((car = w3s_car_new(&err)) == NULL)
+		rc = err.code;
+	else
+		rc = w3s_car_read_fd(car, fd, &err);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (rc != 0 && rc != W3S_EINCOMPLETE) {
+		errorf("%s: %s", name, lower_reason(&err));
+		w3s_car_free(car);
+		return w3s_err_exit_status(rc);
+	}
+	status = w3s_err_exit_status(rc);
+	if (rc != 0)
+		errorf("%s: %s", name, err.msg);
+	w3s_car_summary(car, &sum);
+	if (o->cid_text != NULL && !(match = car_root_matches(o, name, &sum))
+	    && status < 1)
+		status = 1;
+	print_car(o, name, &sum, match);
+	w3s_car_free(car);
+	return status;
+}
+
+static int
+run_car(const struct opts *o)
+{
+	int status = 0, rc;
+
+	for (int i = 0; i < o->nfiles; i++) {
+		rc = do_car(o, o->files[i]);
+		if (rc > status)
+			status = rc;
+	}
+	return status;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -544,6 +714,9 @@ main(int argc, char **argv)
 	switch (o.mode) {
 	case MODE_FILES:
 		status = run_files(&o);
+		break;
+	case MODE_CAR:
+		status = run_car(&o);
 		break;
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
