@@ -549,8 +549,8 @@ struct cbor_level {
 };
 
 /* The head of a CBOR item at p[*off]: major type, argument, and whether
- * the length is indefinite. -1 when the input ends or the head is not
- * well-formed. */
+ * the length is indefinite. -1 when the input ends inside it, -2 when it
+ * is not well-formed. */
 static int
 cbor_head(const uint8_t *p, size_t len, size_t *off, unsigned *major,
     uint64_t *arg, int *indef)
@@ -571,12 +571,12 @@ cbor_head(const uint8_t *p, size_t len, size_t *off, unsigned *major,
 		/* indefinite strings, arrays and maps; 0xff, the break, is
 		 * for the caller */
 		if (*major < 2 || *major == 6)
-			return -1;
+			return -2;
 		*indef = 1;
 		return 0;
 	}
 	if (ai > 27)
-		return -1;
+		return -2;
 	n = (size_t)1 << (ai - 24);
 	if (n > len - *off)
 		return -1;
@@ -630,8 +630,8 @@ cbor_links(struct w3s_car *car, const struct w3s_cid *cid,
 			top--;
 			continue;
 		}
-		if (cbor_head(p, len, &off, &major, &arg, &indef) != 0) {
-			why = off >= len ? "ends inside an item" :
+		if ((rc = cbor_head(p, len, &off, &major, &arg, &indef)) != 0) {
+			why = rc == -1 ? "ends inside an item" :
 			    "a head that is not well-formed";
 			goto bad;
 		}
@@ -1255,8 +1255,10 @@ step(struct w3s_car *car, const uint8_t *p, size_t len)
 			return 1;
 		rc = w3s_varint_decode(car->vbuf, car->vlen, &v, &car->err);
 		if (rc < 0)
-			return fail_wrap(car, W3S_EMALFORMED, "byte %llu",
-			    (unsigned long long)car->vstart);
+			return fail_wrap(car, W3S_EMALFORMED, "%s at byte %llu",
+			    car->st == S_HDR_LEN ? "header length" :
+			    car->st == S_SEC_LEN ? "section length" :
+			    "index format", (unsigned long long)car->vstart);
 		rc = on_varint(car, v);
 		return rc < 0 ? rc : 1;
 	}
@@ -1509,8 +1511,11 @@ w3s_car_finish(struct w3s_car *car, struct w3s_err *err)
 	if (settle(car) != 0)
 		return report(car, err);
 	if ((why = early_end(car)) != NULL) {
-		fail(car, W3S_EMALFORMED, "%s (truncated at byte %llu)", why,
-		    (unsigned long long)car->pos);
+		if (car->pos == 0)
+			fail(car, W3S_EMALFORMED, "%s", why);
+		else
+			fail(car, W3S_EMALFORMED, "%s (truncated at byte %llu)",
+			    why, (unsigned long long)car->pos);
 		return report(car, err);
 	}
 	if (check_indexed(car) != 0 || check_missing(car) != 0)
