@@ -300,7 +300,7 @@ x/a $(ref root a)"
 
 @test "kill -9 at any moment: the bucket opens at the old or the new commitment, and a rerun succeeds" {
 	head -c 1000000 /dev/urandom >a
-	head -c 24000000 /dev/urandom >b
+	head -c 40000000 /dev/urandom >b
 	head -c 9000000 /dev/urandom >c
 	run -0 segment-add --store s --bucket 1 --create --key k.pem a
 	ops=(add:a)
@@ -310,7 +310,7 @@ x/a $(ref root a)"
 		after=$(ref state "${ops[@]}" add:b add:c)
 		segment-add --store s --bucket 1 --key k.pem b c >/dev/null 2>&1 &
 		pid=$!
-		sleep "0.$(printf '%03d' $((RANDOM % 160)))"
+		sleep "0.$(printf '%03d' $((RANDOM % 120)))"
 		kill -9 "$pid" 2>/dev/null || true
 		wait "$pid" || true
 		now=$(ref commitment s 1)
