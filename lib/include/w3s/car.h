@@ -15,9 +15,14 @@
  *   - every block against its CID: sha2-256, sha2-512, blake2b-256 and
  *     identity (the data equals the digest); a CID with another hash
  *     function is unsupported input;
- *   - the links of every dag-pb block (PBNode.Links[].Hash, strict
- *     protobuf) and dag-cbor block (tag 42, strict DAG-CBOR); blocks of
- *     other codecs are hash-checked only;
+ *   - the links of every dag-pb block (PBNode.Links[].Hash; strict
+ *     DAG-PB: known fields only, Links before Data, Hash required) and
+ *     dag-cbor block (every tag 42, which must hold 0x00 and a CID; the
+ *     rest may be any well-formed CBOR, not only strict DAG-CBOR, since
+ *     real CARs carry blocks a strict decoder refuses, such as Filecoin
+ *     chain data with text that is not UTF-8, and the hash already
+ *     vouches for the bytes); blocks of other codecs are hash-checked
+ *     only;
  *   - a CARv2 index, IndexSorted (0x0400) or MultihashIndexSorted (0x0401)
  *     as go-car writes them (a byte length, not an entry count, per width
  *     bucket), against the data: buckets sorted, entries sorted by digest,
@@ -48,9 +53,10 @@
  *   - Padding between the CARv2 header and the data, and between the data
  *     and the index, is skipped unread.
  *
- * Memory: one section at a time (at most W3S_CAR_SECTION_MAX bytes) plus
- * about 60 bytes per block and per distinct link not yet seen as a block,
- * which the root, link and index checks need. */
+ * Memory: one section at a time (at most W3S_CAR_SECTION_MAX bytes; the
+ * buffer grows with the bytes that arrive, not with a length claimed)
+ * plus about 100 bytes per block and per distinct link not yet seen as a
+ * block, which the root, link and index checks need. */
 #ifndef W3S_CAR_H
 #define W3S_CAR_H
 
