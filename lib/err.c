@@ -33,6 +33,10 @@ w3s_err_sys(struct w3s_err *err, int errnum, const char *fmt, ...)
 	va_end(ap);
 	n = strlen(err->msg);
 	snprintf(err->msg + n, sizeof(err->msg) - n, ": %s", strerror(errnum));
+	/* Messages are lower case (DESIGN.md 8); strerror's are capitalised. */
+	if (n + 2 < sizeof(err->msg) && err->msg[n + 2] >= 'A' &&
+	    err->msg[n + 2] <= 'Z')
+		err->msg[n + 2] = (char)(err->msg[n + 2] - 'A' + 'a');
 	return W3S_ESYS;
 }
 
