@@ -46,6 +46,9 @@ LIB_OBJ = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
 LIBW3S = $(BUILD)/libw3s.a
 CMDS = $(notdir $(basename $(wildcard cmd/*.c)))
 PROGS = $(CMDS:%=$(BINDIR)/%)
+# Shared by every program (messages, usage errors, option parsing, JSON).
+CLI_SRC = $(wildcard cmd/cli/*.c)
+CLI_OBJ = $(CLI_SRC:cmd/cli/%.c=$(BUILD)/cmd/cli/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 # Test-only helper programs (fixture generators) used by the BATS tests.
@@ -55,6 +58,8 @@ DEPS_STAMP = $(BUILD)/.deps-ok
 
 .PHONY: all check unit cli demo sanitize install clean deps lint
 .DEFAULT_GOAL := all
+# Keep objects make would otherwise delete as intermediates (faster rebuilds).
+.SECONDARY:
 
 all: $(PROGS)
 
@@ -77,10 +82,10 @@ $(BUILD)/cmd/%.o: cmd/%.c | $(DEPS_STAMP)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BINDIR)/%: $(BUILD)/cmd/%.o $(LIBW3S)
+$(BINDIR)/%: $(BUILD)/cmd/%.o $(CLI_OBJ) $(LIBW3S)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBW3S) $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(CLI_OBJ) $(LIBW3S) $(PKG_LIBS)
 
 $(BUILD)/tests/%.o: tests/unit/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -151,4 +156,4 @@ install: all
 clean:
 	rm -rf build bin
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/cmd/*.d $(BUILD)/tests/*.d $(BUILD)/tools/*.d
+-include $(LIB_OBJ:.o=.d) $(BUILD)/cmd/*.d $(BUILD)/cmd/cli/*.d $(BUILD)/tests/*.d $(BUILD)/tools/*.d

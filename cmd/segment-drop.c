@@ -5,7 +5,6 @@
  * no survivor references are freed, and the change is logged. */
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +15,9 @@
 #include <w3s/scale.h>
 #include <w3s/store.h>
 
+#include "cli/cli.h"
+
 #define PROG "segment-drop"
-#ifndef W3SYNC_VERSION
-#define W3SYNC_VERSION "0.1"
-#endif
 
 struct opts {
 	const char *store;
@@ -59,85 +57,6 @@ static const char help_text[] =
     "error, 4 unsupported store, 5 nothing to drop or past the end or other\n"
     "bucket, 6 busy, 7 system error (see segment-drop(1))\n";
 
-static void __attribute__((format(printf, 1, 2)))
-errorf(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fputs(PROG ": error: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static int __attribute__((format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	errorf("usage: %s (see " PROG " --help)", msg);
-	return 2;
-}
-
-/* A library error: its message, its exit status. A strerror text that
- * w3s_err_sys put after the last ": " is made lower case like the rest. */
-static int
-fail(struct w3s_err *err)
-{
-	char *p = strrchr(err->msg, ':');
-
-	if (err->code == W3S_ESYS && p != NULL && p[1] == ' ' &&
-	    p[2] >= 'A' && p[2] <= 'Z' && p[3] >= 'a' && p[3] <= 'z')
-		p[2] = (char)(p[2] - 'A' + 'a');
-	errorf("%s", err->msg);
-	return w3s_err_exit_status(err->code);
-}
-
-static const char *
-reason(int errnum)
-{
-	static char buf[256];
-
-	snprintf(buf, sizeof(buf), "%s", strerror(errnum));
-	if (buf[0] >= 'A' && buf[0] <= 'Z')
-		buf[0] = (char)(buf[0] - 'A' + 'a');
-	return buf;
-}
-
-static int
-parse_u64(const char *s, uint64_t max, uint64_t *v)
-{
-	unsigned long long n;
-	char *end;
-
-	if (s[0] < '0' || s[0] > '9')
-		return -1;
-	errno = 0;
-	n = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || n > max)
-		return -1;
-	*v = n;
-	return 0;
-}
-
-static const char *
-option_name(const char *arg, int letter)
-{
-	static char buf[64];
-
-	if (strncmp(arg, "--", 2) == 0)
-		snprintf(buf, sizeof(buf), "%.*s", (int)strcspn(arg, "="), arg);
-	else
-		snprintf(buf, sizeof(buf), "-%c", letter);
-	return buf;
-}
-
 static int
 parse_options(int argc, char **argv, struct opts *o)
 {
@@ -163,14 +82,14 @@ parse_options(int argc, char **argv, struct opts *o)
 			o->store = optarg;
 			break;
 		case 'b':
-			if (parse_u64(optarg, UINT64_MAX, &o->bucket) != 0)
-				return usage_error("--bucket: '%s' is not a"
+			if (w3s_cli_parse_u64(optarg, UINT64_MAX, &o->bucket) != 0)
+				return w3s_cli_usage_error("--bucket: '%s' is not a"
 				    " decimal bucket id", optarg);
 			o->bucket_set = 1;
 			break;
 		case 'B':
-			if (parse_u64(optarg, UINT64_MAX, &o->before) != 0)
-				return usage_error("--before: '%s' is not a"
+			if (w3s_cli_parse_u64(optarg, UINT64_MAX, &o->before) != 0)
+				return w3s_cli_usage_error("--before: '%s' is not a"
 				    " decimal sequence number", optarg);
 			o->before_set = 1;
 			break;
@@ -178,8 +97,8 @@ parse_options(int argc, char **argv, struct opts *o)
 			o->admin_key = optarg;
 			break;
 		case 'w':
-			if (parse_u64(optarg, 0xffffffffu, &v) != 0)
-				return usage_error("--wait: '%s' is not a"
+			if (w3s_cli_parse_u64(optarg, 0xffffffffu, &v) != 0)
+				return w3s_cli_usage_error("--wait: '%s' is not a"
 				    " number of seconds", optarg);
 			o->wait = (unsigned)v;
 			break;
@@ -187,46 +106,25 @@ parse_options(int argc, char **argv, struct opts *o)
 			o->json = 1;
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
-			fputs(help_text, stdout);
-			return fflush(stdout) == 0 ? 0 : 7;
+			return w3s_cli_help(usage_text, help_text);
 		case 'V':
-			printf(PROG " (w3sync) %s\n", W3SYNC_VERSION);
-			return fflush(stdout) == 0 ? 0 : 7;
-		case ':':
-			return usage_error("option %s needs a value",
-			    option_name(argv[optind - 1], optopt));
+			return w3s_cli_version();
 		default:
-			if (optopt != 0 && strncmp(argv[optind - 1], "--",
-			    2) == 0 && strchr(argv[optind - 1], '=') != NULL)
-				return usage_error("option %s takes no value",
-				    option_name(argv[optind - 1], optopt));
-			return usage_error("unknown or ambiguous option %s",
-			    option_name(argv[optind - 1], optopt));
+			return w3s_cli_bad_option(argv, ch);
 		}
 	}
 	if (optind < argc)
-		return usage_error("unexpected operand '%s'", argv[optind]);
-	if (o->store == NULL || *o->store == '\0')
-		o->store = getenv(W3S_STORE_ENV);
-	if (o->store == NULL || *o->store == '\0')
-		return usage_error("no store: give --store or set "
+		return w3s_cli_usage_error("unexpected operand '%s'", argv[optind]);
+	if ((o->store = w3s_cli_store(o->store)) == NULL)
+		return w3s_cli_usage_error("no store: give --store or set "
 		    W3S_STORE_ENV);
 	if (!o->bucket_set)
-		return usage_error("no bucket: give --bucket");
+		return w3s_cli_usage_error("no bucket: give --bucket");
 	if (!o->before_set)
-		return usage_error("no sequence number: give --before");
+		return w3s_cli_usage_error("no sequence number: give --before");
 	if (o->admin_key == NULL || *o->admin_key == '\0')
-		return usage_error("no admin key: give --admin-key");
+		return w3s_cli_usage_error("no admin key: give --admin-key");
 	return -1;
-}
-
-static void
-hex0x(char *out, const uint8_t *data, size_t len)
-{
-	out[0] = '0';
-	out[1] = 'x';
-	w3s_hex_encode(out + 2, data, len);
 }
 
 static int
@@ -238,9 +136,9 @@ print_result(const struct opts *o, uint64_t dropped,
 	char hs[2 + 2 * W3S_SIGNATURE_LEN + 1], hk[W3S_HEX32_LEN];
 
 	w3s_hex32_format(root, c->mmr_root);
-	hex0x(hp, payload, W3S_PAYLOAD_V1_LEN);
-	hex0x(hs, sig, W3S_SIGNATURE_LEN);
-	hex0x(hk, pub, W3S_PUBKEY_LEN);
+	w3s_cli_hex0x(hp, payload, W3S_PAYLOAD_V1_LEN);
+	w3s_cli_hex0x(hs, sig, W3S_SIGNATURE_LEN);
+	w3s_cli_hex0x(hk, pub, W3S_PUBKEY_LEN);
 	if (o->json)
 		printf("{\"segments\":[],\"dropped\":%llu,"
 		    "\"freed_chunks\":%llu,\"deferred_chunks\":%llu,"
@@ -262,8 +160,8 @@ print_result(const struct opts *o, uint64_t dropped,
 		    (unsigned long long)c->start_seq,
 		    (unsigned long long)c->leaf_count, hp, hs, hk);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		errorf("committed, but cannot write the result: %s",
-		    reason(errno));
+		w3s_cli_errorf("committed, but cannot write the result: %s",
+		    w3s_cli_reason(errno));
 		return 7;
 	}
 	return 0;
@@ -282,7 +180,7 @@ drop(const struct opts *o, struct w3s_bucket *b, struct w3s_key *key)
 	w3s_key_public(key, pub);
 	if (w3s_bucket_key_allowed(b, W3S_ROLE_ADMIN, pub, &err) != 0 ||
 	    w3s_bucket_write_begin(b, &err) != 0)
-		return fail(&err);
+		return w3s_cli_fail(&err);
 	if (w3s_bucket_drop_prepare(b, o->before, &next, &dropped, &err) != 0)
 		goto abort;
 	cert = next;
@@ -295,7 +193,7 @@ drop(const struct opts *o, struct w3s_bucket *b, struct w3s_key *key)
 	return print_result(o, dropped, &res, &next, payload, sig, pub);
 abort:
 	w3s_bucket_write_abort(b, 0);
-	return fail(&err);
+	return w3s_cli_fail(&err);
 }
 
 int
@@ -309,6 +207,7 @@ main(int argc, char **argv)
 	struct w3s_key *key = NULL;
 	int status;
 
+	w3s_cli_init(PROG);
 	memset(&o, 0, sizeof(o));
 	if ((status = parse_options(argc, argv, &o)) >= 0)
 		return status;
@@ -316,7 +215,7 @@ main(int argc, char **argv)
 	if (w3s_key_load_private(o.admin_key, &key, &err) != 0 ||
 	    w3s_store_open(o.store, 0, &store, &err) != 0 ||
 	    w3s_bucket_open(store, o.bucket, &bo, &b, &err) != 0)
-		status = fail(&err);
+		status = w3s_cli_fail(&err);
 	else
 		status = drop(&o, b, key);
 	w3s_bucket_close(b);

@@ -1,0 +1,68 @@
+/* cli: what every program in cmd/ does the same way. Messages in the form
+ * of DESIGN.md section 8 ("PROG: error: what failed: why", one line, lower
+ * case), usage errors (exit 2), library errors mapped to exit codes,
+ * checked number parsing, getopt_long error reporting, and JSON strings.
+ * Only cmd/ links this: the library never prints or exits. */
+#ifndef W3SYNC_CLI_H
+#define W3SYNC_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <w3s/err.h>
+
+#ifndef W3SYNC_VERSION
+#define W3SYNC_VERSION "0.1"
+#endif
+
+/* The program name used in every message; set once at the top of main. */
+void w3s_cli_init(const char *prog);
+const char *w3s_cli_prog(void);
+
+/* "PROG: error: ..." and "PROG: warning: ..." on stderr, after flushing
+ * stdout so the two streams keep their order on a shared terminal. */
+void w3s_cli_errorf(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+void w3s_cli_warnf(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* "PROG: error: usage: ... (see PROG --help)"; returns 2. */
+int w3s_cli_usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* Prints a library error and returns its exit status (DESIGN.md 8). */
+int w3s_cli_fail(const struct w3s_err *err);
+
+/* strerror(errnum) in lower case, as every message is. The text is valid
+ * until the next call. */
+const char *w3s_cli_reason(int errnum);
+
+/* A decimal number with no sign, no space and nothing after it, at most
+ * max. Returns 0, or -1 when s is not one. */
+int w3s_cli_parse_u64(const char *s, uint64_t max, uint64_t *v);
+
+/* getopt_long's failure for the option at argv[optind - 1] (ch is what
+ * getopt_long returned: ':' for a missing value, '?' otherwise) as a usage
+ * error; returns 2. The caller sets opterr = 0 and puts ':' first in its
+ * short option string. */
+int w3s_cli_bad_option(char **argv, int ch);
+
+/* --help and --version: the texts on stdout; returns 0, or 7 when stdout
+ * cannot be written. */
+int w3s_cli_help(const char *usage, const char *help);
+int w3s_cli_version(void);
+
+/* The store directory: the option's value, else $W3SYNC_STORE, else NULL. */
+const char *w3s_cli_store(const char *opt);
+
+/* A JSON string of str: valid UTF-8 kept, '"', '\\' and control characters
+ * escaped, each byte that is not part of valid UTF-8 written as U+FFFD. */
+void w3s_cli_json_string(FILE *f, const char *str);
+
+/* Hex with a 0x prefix; out holds 2 * len + 3 bytes. */
+void w3s_cli_hex0x(char *out, const uint8_t *data, size_t len);
+
+/* Flushes stdout; on failure prints why and returns 7, else 0. */
+int w3s_cli_flush_stdout(void);
+
+#endif
