@@ -56,7 +56,7 @@ TOOL_SRC = $(wildcard tests/tools/*.c)
 TOOL_BIN = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 DEPS_STAMP = $(BUILD)/.deps-ok
 
-.PHONY: all check unit cli demo sanitize install clean deps lint
+.PHONY: all check unit cli crash demo sanitize install clean deps lint
 .DEFAULT_GOAL := all
 # Keep objects make would otherwise delete as intermediates (faster rebuilds).
 .SECONDARY:
@@ -124,7 +124,19 @@ check: deps
 	@fail=0; \
 	$(MAKE) --no-print-directory unit || fail=1; \
 	$(MAKE) --no-print-directory cli || fail=1; \
+	$(MAKE) --no-print-directory crash CRASH_KILLS=$(CHECK_CRASH_KILLS) || fail=1; \
 	tests/run-suite.sh total $(SUMMARY) || fail=1; exit $$fail
+
+# Crash injection: SIGKILL at random moments and out-of-space runs of every
+# store writer (tests/crash/crash.sh). `make check` runs a short version.
+CRASH_KILLS ?= 200
+CHECK_CRASH_KILLS = 40
+CRASH_SCENARIOS = segment-add segment-drop
+crash: $(PROGS) $(BUILD)/tests/test_store
+	@W3SYNC_BIN=$(abspath $(BINDIR)) \
+		W3SYNC_TEST_STORE=$(abspath $(BUILD)/tests/test_store) \
+		SUMMARY=$(SUMMARY) tests/run-suite.sh crash \
+		tests/crash/crash.sh -k $(CRASH_KILLS) $(CRASH_SCENARIOS)
 
 sanitize:
 	@$(MAKE) --no-print-directory check BUILD=build/san BINDIR=build/san/bin \
