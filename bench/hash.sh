@@ -108,7 +108,9 @@ seconds() {
 }
 
 # Alternate the tools run by run, so a noisy neighbour hits them alike.
-: >"$work/t.base" >"$work/t.cv" >"$work/t.b2sum"
+: >"$work/t.base"
+: >"$work/t.cv"
+: >"$work/t.b2sum"
 for ((i = 0; i < runs; i++)); do
 	"$work/b2base" "$data" >>"$work/t.base"
 	seconds "$cid_verify" "$data" >>"$work/t.cv"
@@ -136,3 +138,13 @@ printf 'cid-verify / BLAKE2b one core: %.2fx (target >= 0.9)\n' \
     "$(echo "$t_base / $t_cv" | bc -l)"
 printf 'cid-verify / b2sum:            %.2fx (target >= 2)\n' \
     "$(echo "$t_b2sum / $t_cv" | bc -l)"
+
+# Result lines (bench/README.md). Speeds in MB/s; ratio = cid-verify / peer.
+mb_cv=$(mbs "$t_cv")
+r_base=$(awk -v a="$t_base" -v b="$t_cv" 'BEGIN {printf "%.2f", a / b}')
+r_b2=$(awk -v a="$t_b2sum" -v b="$t_cv" 'BEGIN {printf "%.2f", a / b}')
+met_base=no met_b2=no
+[ "$(echo "$r_base >= 0.9" | bc -l)" = 1 ] && met_base=yes
+[ "$(echo "$r_b2 >= 2" | bc -l)" = 1 ] && met_b2=yes
+echo "RESULT name=hash.cid-verify value=$mb_cv unit=MB/s peer=libsodium-blake2b-1-core peer_value=$(mbs "$t_base") ratio=$r_base met=$met_base target=at least 0.9 x libsodium BLAKE2b on one core (bench/hash.sh's own target; DESIGN.md section 9 measured ~1.0 GB/s)"
+echo "RESULT name=hash.cid-verify.b2sum value=$mb_cv unit=MB/s peer=b2sum peer_value=$(mbs "$t_b2sum") ratio=$r_b2 met=$met_b2 target=at least 2 x b2sum (bench/hash.sh's own target)"

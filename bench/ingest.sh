@@ -35,9 +35,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for p in segment-add; do
-	[ -x "$BIN/$p" ] || { echo "ingest.sh: no $BIN/$p (set W3SYNC_BIN)" >&2; exit 2; }
-done
+[ -x "$BIN/segment-add" ] ||
+	{ echo "ingest.sh: no $BIN/segment-add (set W3SYNC_BIN)" >&2; exit 2; }
 
 now() { date +%s.%N; }
 # median of the arguments
@@ -102,3 +101,11 @@ if [ "$EACH" = 1 ]; then
 		"$(mbps "$bytes" "$each_m")" "$each_m"
 fi
 awk -v a="$add_m" -v c="$cp_m" 'BEGIN {printf "segment-add / cp+sync: %.2f (target: 300 MB/s or more)\n", c / a}'
+# Result lines (bench/README.md). Speeds in MB/s; ratio = segment-add / cp.
+add_mb=$(mbps "$bytes" "$add_m")
+met=no
+[ "$add_mb" -ge 300 ] && met=yes
+echo "RESULT name=ingest.speed value=$add_mb unit=MB/s peer=cp+sync peer_value=$(mbps "$bytes" "$cp_m") ratio=$(awk -v a="$add_m" -v c="$cp_m" 'BEGIN {printf "%.2f", c / a}') met=$met target=segment-add ingest at 300 MB/s or more"
+if [ "$EACH" = 1 ]; then
+	echo "RESULT name=ingest.speed.each value=$(mbps "$bytes" "$each_m") unit=MB/s peer=cp+sync peer_value=$(mbps "$bytes" "$cp_m") ratio=$(awk -v a="$each_m" -v c="$cp_m" 'BEGIN {printf "%.2f", c / a}') met=- target=(for information: one segment-add per file)"
+fi
