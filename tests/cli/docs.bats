@@ -1,0 +1,135 @@
+#!/usr/bin/env bats
+# The documentation matches the code, for every program in cmd/: --help,
+# the man page (SYNOPSIS and OPTIONS), both completions and the README
+# list the same options and programs; man pages pass mandoc's linter and
+# document every exit code; completions offer bucket ids from the store;
+# every shell script passes shellcheck.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+SRC=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+}
+
+programs() {
+	local f
+	for f in "$SRC"/cmd/*.c; do
+		basename "$f" .c
+	done
+}
+
+long_opts() {
+	grep -o -- '--[a-z][a-z-]*' | sort -u | tr '\n' ' '
+}
+
+# The section of a formatted man page from heading $2 to the next heading.
+man_section() {
+	awk -v h="$2" '$0 == h { on = 1; next } on && /^[A-Z]/ { exit } on' <<<"$1"
+}
+
+@test "every program: --help, man SYNOPSIS and OPTIONS, and both completions list the same long options" {
+	local p fn bad=0
+	for p in $(programs); do
+		fn=_w3sync_${p//-/_}
+		help=$("$p" --help)
+		usage=$(sed -n '1,/^$/p' <<<"$help")
+		man=$(mandoc -Tascii "$SRC/man/$p.1" | col -bx)
+		want=$(long_opts <<<"$usage")
+		for what in help-options synopsis options bash zsh; do
+			case $what in
+			help-options) got=$(sed -n '/^options:/,/^$/p' <<<"$help" | long_opts) ;;
+			synopsis) got=$(man_section "$man" SYNOPSIS | long_opts) ;;
+			options) got=$(man_section "$man" OPTIONS | grep -E '^     -' | long_opts) ;;
+			bash) got=$(sed -n "/^$fn()/,/^}/p" "$SRC/completions/bash/w3sync" | long_opts) ;;
+			zsh) got=$(sed -n "/^$fn()/,/^}/p" "$SRC/completions/zsh/_w3sync" | long_opts) ;;
+			esac
+			if [ -z "$want" ] || [ "$got" != "$want" ]; then
+				echo "$p: usage lists '$want', $what lists '$got'"
+				bad=1
+			fi
+		done
+	done
+	[ "$bad" -eq 0 ]
+}
+
+@test "every program: --version, and --help ends with the exit status line; both exit 0" {
+	local p
+	for p in $(programs); do
+		run -0 "$p" --version
+		[[ $output =~ ^$p\ \(w3sync\)\ [0-9] ]] || { echo "$p --version: $output"; false; }
+		run -0 "$p" --help
+		[[ $output == "usage: $p "* ]] || { echo "$p --help starts: ${lines[0]}"; false; }
+	done
+}
+
+@test "every man page passes mandoc -Tlint and documents exit codes 0 to 7" {
+	local m p
+	for m in "$SRC"/man/*.[1-8]; do
+		run -0 mandoc -Tlint -Wwarning "$m"
+		[ -z "$output" ] || { echo "$m: $output"; false; }
+	done
+	for p in $(programs); do
+		man=$(mandoc -Tascii "$SRC/man/$p.1" | col -bx)
+		status=$(man_section "$man" "EXIT STATUS")
+		[ -n "$status" ] || { echo "$p(1) has no EXIT STATUS"; false; }
+		for code in 0 1 2 3 4 5 6 7; do
+			grep -qE "^ +$code( |$)" <<<"$status" ||
+				{ echo "$p(1) EXIT STATUS lacks $code"; false; }
+		done
+	done
+}
+
+@test "the README's table and w3sync(7) name every program, and the completions register each" {
+	local p
+	for p in $(programs); do
+		grep -q "^| \`$p\` |" "$SRC/README.md" || { echo "README lacks $p"; false; }
+		grep -q "Xr $p 1" "$SRC/man/w3sync.7" || { echo "w3sync(7) lacks $p"; false; }
+		grep -q "^complete -F _w3sync_${p//-/_} $p\$" "$SRC/completions/bash/w3sync" ||
+			{ echo "bash completion lacks $p"; false; }
+		grep -q "^#compdef.* $p\( \|\$\)" "$SRC/completions/zsh/_w3sync" ||
+			{ echo "zsh completion lacks $p"; false; }
+	done
+}
+
+# Bash completion of "PROG --bucket <TAB>": bucket ids of the store named
+# on the line, or of $W3SYNC_STORE.
+complete_line() {
+	# shellcheck disable=SC1091
+	bash -c 'source "$1"; shift
+		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+		COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+		fn=$(complete -p "$1" | sed "s/.*-F \([^ ]*\) .*/\1/")
+		"$fn" "$1" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+		printf "%s\n" "${COMPREPLY[@]}"' _ "$SRC/completions/bash/w3sync" "$@"
+}
+
+@test "bash completion offers the store's bucket ids after --bucket, for every program that takes one" {
+	make_key k.pem
+	printf x >a
+	run -0 segment-add --store st --bucket 7 --create --key k.pem a
+	run -0 segment-add --store st --bucket 12 --create --key k.pem a
+	local p n=0
+	for p in $(programs); do
+		"$p" --help | sed -n '1,/^$/p' | grep -q -- '--bucket' || continue
+		n=$((n + 1))
+		run -0 complete_line "$p" --store st --bucket ""
+		[ "$(sort -n <<<"$output" | tr '\n' ' ')" = "7 12 " ] ||
+			{ echo "$p: '$output'"; false; }
+		W3SYNC_STORE=st run -0 complete_line "$p" --bucket 1
+		[ "$output" = 12 ] || { echo "$p with W3SYNC_STORE: '$output'"; false; }
+	done
+	[ "$n" -ge 2 ]
+}
+
+@test "every shell script passes shellcheck" {
+	local f scripts=()
+	while IFS= read -r f; do
+		scripts+=("$f")
+	done < <(cd "$SRC" && git ls-files -- '*.sh' '*.bash' completions/bash/w3sync)
+	[ ${#scripts[@]} -ge 5 ]
+	cd "$SRC"
+	run -0 shellcheck -s bash "${scripts[@]}"
+}
