@@ -146,6 +146,14 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@W3SYNC_BIN=$(abspath $(BINDIR)) ./scripts/demo.sh
 
+# Benchmarks (bench/README.md): every bench/*.sh side by side with its peers,
+# then bench/results/REPORT.md and sync.png. Not part of `make check`.
+.PHONY: bench
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@W3SYNC_BIN=$(abspath $(BINDIR)) BENCH_TOOLS=$(abspath $(BUILD))/bench-tools \
+		BENCH_LOG=$(abspath $(BUILD))/bench bench/report.sh
+
 lint:
 	@for m in man/*.[1-8]; do mandoc -Tlint -Wwarning $$m || exit 1; done
 
