@@ -224,10 +224,11 @@ $2 ~ /^sync\.(wall|peer)/ {
 	bytes = b
 }
 END {
-	if (w != "") printf "\"w3sync\" %.0f\n", mbs(bytes, w)
-	if ("tar" in p) printf "\"tar+zstd\" %.0f\n", mbs(bytes, p["tar"])
-	if ("ipfs-car" in p) printf "\"ipfs-car\" %.0f\n", mbs(bytes, p["ipfs-car"])
-	if ("casync" in p) printf "\"casync\" %.0f\n", mbs(bytes, p["casync"])
+	# label, MB/s, bar colour (w3sync stands out)
+	if (w != "") printf "\"w3sync\" %.0f %d\n", mbs(bytes, w), 14245634
+	if ("tar" in p) printf "\"tar+zstd\" %.0f %d\n", mbs(bytes, p["tar"]), 3502757
+	if ("ipfs-car" in p) printf "\"ipfs-car\" %.0f %d\n", mbs(bytes, p["ipfs-car"]), 3502757
+	if ("casync" in p) printf "\"casync\" %.0f %d\n", mbs(bytes, p["casync"]), 3502757
 }' "$all" >"$dat"
 if ! [ -s "$dat" ]; then
 	say "no sync figures: no chart"
@@ -236,18 +237,20 @@ elif ! command -v gnuplot >/dev/null && ! { [ "$(id -u)" = 0 ] &&
 	say "gnuplot missing: no chart (as root: apt-get install gnuplot-nox)"
 	echo "No chart: gnuplot is not installed (apt-get install gnuplot-nox)." >>"$report"
 else
+	ymax=$(awk '$2 > m {m = $2} END {print m * 1.15}' "$dat")
 	gnuplot <<EOF
 set terminal pngcairo size 800,480 font "sans,11" noenhanced
 set output "$OUT/sync.png"
-set title "Sync of 1 GiB (64 x 16 MiB random files), $(info date), $cores cores: median of 3"
+set title "Sync of 1 GiB (64 x 16 MiB random files), $(info date), $cores cores, median of ${RUNS:-3}"
 set ylabel "MB/s (10^6 bytes/s, higher is better)"
-set style data histograms
 set style fill solid 0.8 border -1
-set boxwidth 0.6
-set yrange [0:*]
+set boxwidth 0.5
+set yrange [0:$ymax]
+set offsets 0.6, 0.6, 0, 0
 set grid ytics
 unset key
-plot "$dat" using 2:xtic(1) lc rgb "#3572a5", "" using 0:2:(sprintf("%d", \$2)) with labels offset 0,1 notitle
+plot "$dat" using 0:2:3:xtic(1) with boxes lc rgb variable, \\
+	"" using 0:2:(sprintf("%d MB/s", \$2)) with labels offset 0,0.8 notitle
 EOF
 	say "wrote $OUT/sync.png"
 fi

@@ -145,8 +145,9 @@ chmod 600 "$work/key.pem"
 primary=$work/primary
 "$BIN/segment-add" --store "$primary" --bucket 1 --create \
 	--key "$work/key.pem" "$src"/f* >"$work/add.out"
-pub=$(awk '$1 == "public_key" {print $2}' "$work/add.out")
-case $pub in 0x*) ;; *) pub=0x$pub ;; esac
+# The primary's public key, as a PEM file, for --trust-key.
+pub=$work/pub.pem
+openssl pkey -in "$work/key.pem" -pubout -out "$pub"
 sync
 
 # Same files, same names, same bytes.
@@ -155,10 +156,17 @@ same_tree() { # same_tree DIR: DIR holds exactly the source files
 	[ "$(cd "$d" && find . -type f | sort)" = "$(cd "$src" && find . -type f | sort)" ] &&
 		(cd "$src" && for f in f*; do cmp -s "$f" "$d/$f" || exit 1; done)
 }
-# The commitment of bucket ID in STORE, as snapshot-export --dry-run says.
+# The commitment of bucket ID in STORE, as snapshot-export --dry-run says
+# (lines "mmr_root 0x...", "start_seq N", "leaf_count N"); fails when
+# there is none.
 commitment() { # commitment STORE [ID]
 	"$BIN/snapshot-export" --store "$1" --bucket "${2:-1}" --dry-run |
-		grep -E '^(mmr_root|start_seq|leaf_count)'
+		grep -E '^(mmr_root|start_seq|leaf_count)\b'
+}
+same_commitment() { # same_commitment STORE1 STORE2 [ID]
+	local a b
+	a=$(commitment "$1" "${3:-1}") && b=$(commitment "$2" "${3:-1}") &&
+		[ -n "$a" ] && [ "$a" = "$b" ]
 }
 
 # --- pipelines (each leaves its output in $dst) ---------------------------
@@ -182,7 +190,7 @@ run_casync() {
 	casync make --store="$work/castr" "$work/x.caidx" "$src" >/dev/null &&
 		casync extract --store="$work/castr" "$work/x.caidx" "$dst"
 }
-check_w3sync() { [ "$(commitment "$dst")" = "$(commitment "$primary")" ]; }
+check_w3sync() { same_commitment "$dst" "$primary"; }
 check_tar() { same_tree "$dst"; }
 check_ipfs_car() { same_tree "$dst"; }
 check_casync() { same_tree "$dst"; }
@@ -295,12 +303,13 @@ if [ "$rc" != 3 ] || [ -z "$token" ]; then
 	cat "$work/cut.err" >&2
 	skip sync.resume "the import of a stream cut at 90% gave exit $rc, token '${token:-none}'"
 else
-	"$BIN/snapshot-export" --store "$primary" --bucket 1 --resume "$token" --quiet |
-		tee >(wc -c >"$work/resent") |
-		"$BIN/snapshot-import" --store "$work/r2" --trust-key "$pub" --quiet - >/dev/null
-	sleep 0.2
-	resent=$(cat "$work/resent")
-	if [ "$(commitment "$work/r2")" != "$(commitment "$primary")" ]; then
+	"$BIN/snapshot-export" --store "$primary" --bucket 1 --resume "$token" \
+		--quiet >"$work/rest.w3s"
+	resent=$(stat -c %s "$work/rest.w3s")
+	"$BIN/snapshot-import" --store "$work/r2" --create --trust-key "$pub" \
+		--quiet "$work/rest.w3s" >/dev/null
+	rm -f "$work/rest.w3s"
+	if ! same_commitment "$work/r2" "$primary"; then
 		say "resume: the resumed import does not reach the primary's commitment"
 		exit 1
 	fi
@@ -311,17 +320,14 @@ fi
 rm -rf "$work/r2"
 
 # --- delta of k segments: big bucket against a one-segment bucket ----------
-# $dst holds the last run's replica of bucket 1 (if w3sync ran last, else
-# import it now). Bucket 2 gets one segment, is exported in full and
-# imported; then both buckets get the same k new segments and each delta
-# is exported with --since the previous commitment and imported.
-if ! [ -d "$dst" ] || ! check_w3sync 2>/dev/null; then
-	rm -rf "$dst"
-	run_w3sync
-fi
+# A fresh replica of bucket 1; bucket 2 gets one segment, is exported in
+# full and imported; then both buckets get the same k new segments and each
+# delta is exported with --since the previous commitment and imported.
+rm -rf "$dst"
+run_w3sync
 seq_of() { # seq_of STORE ID: start_seq + leaf_count
 	"$BIN/snapshot-export" --store "$1" --bucket "$2" --dry-run |
-		awk '$1 == "start_seq" {s = $2} $1 == "leaf_count" {l = $2} END {print s + l}'
+		awk '{sub(/:$/, "", $1)} $1 == "start_seq" {s = $2} $1 == "leaf_count" {l = $2} END {print s + l}'
 }
 mkdir "$work/delta"
 head -c 4096 /dev/urandom >"$work/one"
@@ -338,16 +344,15 @@ for b in 1 2; do
 	sync
 	t0=$(now)
 	"$BIN/snapshot-export" --store "$primary" --bucket "$b" --since "$since" --quiet |
-		tee >(wc -c >"$work/dbytes") |
+		tee "$work/delta.w3s" |
 		/usr/bin/time -f %M -o "$work/mem.delta" \
 			"$BIN/snapshot-import" --store "$dst" --trust-key "$pub" --quiet - >/dev/null
 	sync
 	t1=$(now)
-	sleep 0.2
-	dbytes[$b]=$(cat "$work/dbytes")
+	dbytes[$b]=$(stat -c %s "$work/delta.w3s")
 	dtime[$b]=$(sub "$t0" "$t1")
 	dmem[$b]=$(cat "$work/mem.delta")
-	if [ "$(commitment "$dst" "$b")" != "$(commitment "$primary" "$b")" ]; then
+	if ! same_commitment "$dst" "$primary" "$b"; then
 		say "delta: the replica of bucket $b does not reach the primary's commitment"
 		exit 1
 	fi
