@@ -125,6 +125,7 @@ check: deps
 	$(MAKE) --no-print-directory unit || fail=1; \
 	$(MAKE) --no-print-directory cli || fail=1; \
 	$(MAKE) --no-print-directory crash CRASH_KILLS=$(CHECK_CRASH_KILLS) || fail=1; \
+	$(MAKE) --no-print-directory fuzz-replay || fail=1; \
 	tests/run-suite.sh total $(SUMMARY) || fail=1; exit $$fail
 
 # Crash injection: SIGKILL at random moments and out-of-space runs of every
@@ -137,6 +138,66 @@ crash: $(PROGS) $(BUILD)/tests/test_store
 		W3SYNC_TEST_STORE=$(abspath $(BUILD)/tests/test_store) \
 		SUMMARY=$(SUMMARY) tests/run-suite.sh crash \
 		tests/crash/crash.sh -k $(CRASH_KILLS) $(CRASH_SCENARIOS)
+
+# ---- fuzzing and valgrind (fuzz/README.md) --------------------------------
+#   make fuzz       libFuzzer targets fuzz/fuzz_*.c (clang, ASan + UBSan),
+#                   FUZZ_SECONDS each, FUZZ_JOBS at a time (FUZZ_ONLY=names)
+#   make valgrind   one full pipeline under valgrind memcheck
+# `make check` replays fuzz/regress and a sample of seeds with gcc builds
+# of the targets and fuzz/driver.c (fuzz-replay); no clang needed.
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= 2
+FUZZ_CC ?= clang
+FUZZ_NAMES = $(notdir $(basename $(wildcard fuzz/fuzz_*.c)))
+FUZZ_ONLY ?= $(FUZZ_NAMES)
+FUZZ_HELPER_OBJ = $(patsubst fuzz/%.c,$(BUILD)/fuzz/%.o,\
+	$(filter-out fuzz/driver.c fuzz/fuzz_%.c,$(wildcard fuzz/*.c)))
+FUZZ_LF_BUILD = $(BUILD)/libfuzzer
+FUZZ_LF_OPT = -O1 -g -fno-omit-frame-pointer \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+.PHONY: fuzz fuzz-build fuzz-replay valgrind
+
+$(BUILD)/fuzz/%.o: fuzz/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -Ifuzz -MMD -MP -c -o $@ $<
+
+# Plain replay builds (make check) and libFuzzer builds (make fuzz).
+$(BUILD)/fuzz/bin/%: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/driver.o \
+		$(FUZZ_HELPER_OBJ) $(LIBW3S)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/fuzz/driver.o \
+		$(FUZZ_HELPER_OBJ) $(LIBW3S) $(PKG_LIBS)
+
+$(BUILD)/fuzz/lf/%: $(BUILD)/fuzz/%.o $(FUZZ_HELPER_OBJ) $(LIBW3S)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $< \
+		$(FUZZ_HELPER_OBJ) $(LIBW3S) $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_ONLY:%=$(BUILD)/fuzz/lf/%)
+
+fuzz: deps
+	@./scripts/fuzz-deps.sh
+	@$(MAKE) --no-print-directory fuzz-build BUILD=$(FUZZ_LF_BUILD) \
+		CC=$(FUZZ_CC) OPT="$(FUZZ_LF_OPT)" SANITIZE=0 WERROR=0 \
+		CFLAGS="$(CFLAGS) -Wno-unknown-warning-option"
+	@fuzz/run.sh $(FUZZ_LF_BUILD)/fuzz/lf $(BUILD)/fuzz-run \
+		$(FUZZ_SECONDS) $(FUZZ_JOBS) $(FUZZ_ONLY)
+
+fuzz-replay: $(FUZZ_NAMES:%=$(BUILD)/fuzz/bin/%)
+	@rm -rf $(BUILD)/fuzz/seeds
+	@fuzz/seeds.py $(BUILD)/fuzz/seeds $(FUZZ_NAMES) >/dev/null
+	@SUMMARY=$(SUMMARY) tests/run-suite.sh fuzz-replay \
+		fuzz/replay.sh $(BUILD)/fuzz/bin $(BUILD)/fuzz/seeds
+
+valgrind: all
+	@./scripts/fuzz-deps.sh valgrind
+	@W3SYNC_BIN=$(abspath $(BINDIR)) tests/valgrind.sh
+
+-include $(BUILD)/fuzz/*.d
+# ---- end of fuzzing and valgrind ------------------------------------------
 
 sanitize:
 	@$(MAKE) --no-print-directory check BUILD=build/san BINDIR=build/san/bin \

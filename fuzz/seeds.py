@@ -1,0 +1,257 @@
+#!/usr/bin/env python3
+"""Builds the seed corpus of every fuzz target, at run time, from the
+public vectors (W3SYNC_VECTORS, default ../shared/vectors; never copied
+into the tree) and the committed fixtures (tests/fixtures).
+
+    fuzz/seeds.py OUT [TARGET...]
+
+writes OUT/<target>/<name> for each target (all known ones by default).
+Inputs over MAX_SEED bytes are left out: they slow libFuzzer down more
+than they add."""
+import base64
+import csv
+import glob
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+
+MAX_SEED = 64 * 1024
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VEC = os.environ.get("W3SYNC_VECTORS") or os.path.join(ROOT, "..", "shared",
+                                                         "vectors")
+FIX = os.path.join(ROOT, "tests", "fixtures")
+
+
+class Corpus:
+    def __init__(self, out, target):
+        self.dir = os.path.join(out, target)
+        os.makedirs(self.dir, exist_ok=True)
+
+    def add(self, data, hint=""):
+        if isinstance(data, str):
+            data = data.encode()
+        if len(data) > MAX_SEED:
+            return
+        name = hashlib.sha1(data).hexdigest()[:16]
+        if hint:
+            name = "".join(c if c.isalnum() or c in "-_." else "_"
+                           for c in hint)[:60] + "-" + name[:8]
+        with open(os.path.join(self.dir, name), "wb") as f:
+            f.write(data)
+
+
+def files(pattern):
+    return sorted(p for p in glob.glob(pattern, recursive=True)
+                  if os.path.isfile(p))
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def stream_tars():
+    """(fixture name, decompressed tar bytes) of every stream fixture."""
+    for p in files(os.path.join(FIX, "stream", "*.tar.zst")):
+        r = subprocess.run(["zstd", "-dcq", p], capture_output=True)
+        if r.returncode == 0:
+            yield os.path.basename(p), r.stdout
+
+
+def stream_entries():
+    """(entry name, data) of every regular entry of the stream fixtures."""
+    for _, tar in stream_tars():
+        try:
+            with tarfile.open(fileobj=io.BytesIO(tar), mode="r:",
+                              ignore_zeros=True) as t:
+                for m in t:
+                    if m.isfile() and m.size <= MAX_SEED:
+                        yield m.name, t.extractfile(m).read()
+        except (tarfile.TarError, EOFError, OSError):
+            continue
+
+
+def cid_texts():
+    for p in files(os.path.join(VEC, "dag-cbor", "fixtures", "*", "*")):
+        yield os.path.basename(p).split(".")[0]
+    for d in sorted(glob.glob(os.path.join(VEC, "dag-cbor", "fixtures",
+                                           "cid-*"))):
+        yield os.path.basename(d)[4:]
+
+
+def b32(text):
+    s = text[1:].upper()
+    return base64.b32decode(s + "=" * (-len(s) % 8))
+
+
+def compact(n):
+    if n < 1 << 6:
+        return bytes([n << 2])
+    if n < 1 << 14:
+        return (n << 2 | 1).to_bytes(2, "little")
+    if n < 1 << 30:
+        return (n << 2 | 2).to_bytes(4, "little")
+    b = n.to_bytes((n.bit_length() + 7) // 8, "little")
+    return bytes([(len(b) - 4) << 2 | 3]) + b
+
+
+def vec_bytes(v):
+    if isinstance(v, dict):
+        if "ascii" in v:
+            return v["ascii"].encode()
+        if "hex" in v:
+            return bytes.fromhex(v["hex"])
+    if isinstance(v, str):
+        return bytes.fromhex(v)
+    return b""
+
+
+def merkle_proof(siblings, path):
+    return (compact(len(siblings)) + b"".join(bytes.fromhex(s)
+                                               for s in siblings) +
+            compact(len(path)) + bytes(1 if p else 0 for p in path))
+
+
+def leaf(lf):
+    return (bytes.fromhex(lf["data_root"]) +
+            lf["data_size"].to_bytes(8, "little") +
+            lf["total_size"].to_bytes(8, "little"))
+
+
+def mmr_proof(p):
+    return (compact(len(p["peaks"])) +
+            b"".join(bytes.fromhex(x) for x in p["peaks"]) + leaf(p["leaf"]) +
+            merkle_proof(p["siblings"], p["path"]))
+
+
+def seeds_cbor(c):
+    for p in files(os.path.join(VEC, "dag-cbor", "fixtures", "*", "*")):
+        c.add(read(p), os.path.basename(os.path.dirname(p)))
+    for p in files(os.path.join(VEC, "dag-cbor", "negative", "**", "*.json")):
+        for case in json.load(open(p)):
+            c.add(bytes.fromhex(case["hex"]), "neg-" + case["name"])
+    for name, data in stream_entries():
+        if not name.startswith("chunks/"):
+            c.add(data, "stream-" + os.path.basename(name))
+
+
+def seeds_cid(c):
+    for t in cid_texts():
+        c.add(t, "text")
+        if t.startswith("b"):
+            try:
+                c.add(b32(t), "bin")
+            except ValueError:
+                pass
+    for p in files(os.path.join(VEC, "multihash", "*.csv")):
+        with open(p, newline="") as f:
+            for row in csv.reader(f):
+                for cell in row:
+                    cell = cell.strip()
+                    if len(cell) >= 4 and len(cell) % 2 == 0:
+                        try:
+                            c.add(bytes.fromhex(cell), "multihash")
+                        except ValueError:
+                            pass
+    for name, _ in stream_entries():
+        if name.startswith("chunks/"):
+            c.add(name[len("chunks/"):], "chunk")
+    c.add("w3s1-7-" + "ab" * 32 + "-12-3456", "resume")
+    c.add("0x" + "0f" * 32, "hex32")
+
+
+def seeds_multibase(c):
+    for p in files(os.path.join(VEC, "multibase", "*.csv")):
+        with open(p, newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f, skipinitialspace=True))
+        for row in rows[1:]:
+            if len(row) >= 2:
+                c.add(row[1], row[0])
+    for t in cid_texts():
+        if not t.startswith("Qm"):
+            c.add(t, "cid")
+
+
+def seeds_scale(c):
+    vecs = json.load(open(os.path.join(VEC, "w3s", "vectors.json")))
+    for v in vecs:
+        exp, inp = v.get("expected"), v.get("input") or {}
+        if isinstance(exp, str) and v["kind"].endswith(
+                ("_encode", "scale_compact", "scale_bytes", "scale_u64",
+                 "scale_fixed_mix")):
+            try:
+                c.add(bytes.fromhex(exp), v["name"])
+            except ValueError:
+                pass
+        if v["kind"] == "challenge_proof_response":
+            try:
+                chunk = vec_bytes(inp["chunk"])
+                cp = inp["chunk_proof"]
+                c.add(b"\x00" + compact(len(chunk)) + chunk +
+                      mmr_proof(inp["mmr_proof"]) +
+                      merkle_proof(cp["siblings"], cp["path"]), v["name"])
+            except (KeyError, TypeError, ValueError):
+                pass
+        if v["kind"] in ("mmr_proof", "verify_mmr_proof",
+                         "verify_mmr_proof_bound", "verify_last_mmr_leaf"):
+            p = inp.get("proof")
+            if isinstance(p, dict) and "peaks" in p:
+                try:
+                    c.add(mmr_proof(p), v["name"])
+                except (KeyError, TypeError, ValueError):
+                    pass
+
+
+def seeds_manifest(c):
+    for name, data in stream_entries():
+        if not name.startswith("chunks/"):
+            c.add(data, os.path.basename(name))
+
+
+def seeds_stream(c):
+    for p in files(os.path.join(FIX, "stream", "*")):
+        if not p.endswith(("EXPECTED", ".sh")):
+            c.add(read(p), os.path.basename(p))
+
+
+def seeds_stream_tar(c):
+    for name, tar in stream_tars():
+        c.add(tar, name[:-len(".zst")])
+
+
+def seeds_car(c):
+    for p in files(os.path.join(FIX, "car", "*.car")) + \
+            files(os.path.join(VEC, "car", "*.car")):
+        c.add(read(p), os.path.basename(p))
+
+
+SEEDS = {
+    "fuzz_cbor": seeds_cbor,
+    "fuzz_cid": seeds_cid,
+    "fuzz_multibase": seeds_multibase,
+    "fuzz_scale": seeds_scale,
+    "fuzz_manifest": seeds_manifest,
+    "fuzz_stream": seeds_stream,
+    "fuzz_stream_tar": seeds_stream_tar,
+    "fuzz_car": seeds_car,
+}
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit("usage: seeds.py OUT [TARGET...]")
+    out = sys.argv[1]
+    for target in sys.argv[2:] or sorted(SEEDS):
+        c = Corpus(out, target)
+        fn = SEEDS.get(target)
+        if fn is not None:
+            fn(c)
+        print(f"{target}: {len(os.listdir(c.dir))} seeds")
+
+
+if __name__ == "__main__":
+    main()
