@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,13 +16,13 @@
 #include <w3s/err.h>
 #include <w3s/hex.h>
 #include <w3s/key.h>
+#include <w3s/migrate.h>
 #include <w3s/scale.h>
 #include <w3s/store.h>
 
+#include "cli/cli.h"
+
 #define PROG "segment-add"
-#ifndef W3SYNC_VERSION
-#define W3SYNC_VERSION "0.1"
-#endif
 
 struct opts {
 	const char *store;
@@ -31,6 +30,7 @@ struct opts {
 	uint64_t bucket;
 	int bucket_set;
 	int create;
+	int force;
 	int json;
 	unsigned wait;
 	const char **names;
@@ -41,7 +41,8 @@ struct opts {
 
 static const char usage_text[] =
     "usage: segment-add --store dir --bucket id [--create] [--key pem]\n"
-    "                   [--name name]... [--wait seconds] [--json] file ...\n"
+    "                   [--name name]... [--wait seconds] [--force] [--json]\n"
+    "                   file ...\n"
     "       segment-add --help | --version\n";
 
 static const char help_text[] =
@@ -58,6 +59,8 @@ static const char help_text[] =
     "  -n, --name name       index entry for the next file's data root;\n"
     "                        once per file, in order\n"
     "  -w, --wait seconds    wait that long for another writer to finish\n"
+    "  -f, --force           add to a bucket handed over by\n"
+    "                        migrate-provider release\n"
     "  -j, --json            one JSON object instead of lines\n"
     "  -h, --help            print this help and exit\n"
     "  -V, --version         print the version and exit\n"
@@ -65,88 +68,9 @@ static const char help_text[] =
     "output: \"segment SEQ DATA_ROOT SIZE CHUNKS\" per file, then mmr_root,\n"
     "start_seq, leaf_count, payload, signature and public_key lines\n"
     "exit status: 0 success, 1 key not trusted by the bucket, 2 usage\n"
-    "error, 4 unsupported store, 5 other bucket, 6 busy, 7 system error\n"
+    "error, 4 unsupported store, 5 other bucket or bucket handed over, 6\n"
+    "busy, 7 system error\n"
     "(see segment-add(1))\n";
-
-static void __attribute__((format(printf, 1, 2)))
-errorf(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fputs(PROG ": error: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static int __attribute__((format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	errorf("usage: %s (see " PROG " --help)", msg);
-	return 2;
-}
-
-/* A library error: its message, its exit status. A strerror text that
- * w3s_err_sys put after the last ": " is made lower case like the rest. */
-static int
-fail(struct w3s_err *err)
-{
-	char *p = strrchr(err->msg, ':');
-
-	if (err->code == W3S_ESYS && p != NULL && p[1] == ' ' &&
-	    p[2] >= 'A' && p[2] <= 'Z' && p[3] >= 'a' && p[3] <= 'z')
-		p[2] = (char)(p[2] - 'A' + 'a');
-	errorf("%s", err->msg);
-	return w3s_err_exit_status(err->code);
-}
-
-static const char *
-reason(int errnum)
-{
-	static char buf[256];
-
-	snprintf(buf, sizeof(buf), "%s", strerror(errnum));
-	if (buf[0] >= 'A' && buf[0] <= 'Z')
-		buf[0] = (char)(buf[0] - 'A' + 'a');
-	return buf;
-}
-
-/* Checked decimal: digits only, no sign, within max. */
-static int
-parse_u64(const char *s, uint64_t max, uint64_t *v)
-{
-	unsigned long long n;
-	char *end;
-
-	if (s[0] < '0' || s[0] > '9')
-		return -1;
-	errno = 0;
-	n = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || n > max)
-		return -1;
-	*v = n;
-	return 0;
-}
-
-static const char *
-option_name(const char *arg, int letter)
-{
-	static char buf[64];
-
-	if (strncmp(arg, "--", 2) == 0)
-		snprintf(buf, sizeof(buf), "%.*s", (int)strcspn(arg, "="), arg);
-	else
-		snprintf(buf, sizeof(buf), "-%c", letter);
-	return buf;
-}
 
 /* Returns -1 to go on, or an exit status. */
 static int
@@ -159,6 +83,7 @@ parse_options(int argc, char **argv, struct opts *o)
 		{ "key", required_argument, NULL, 'k' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "wait", required_argument, NULL, 'w' },
+		{ "force", no_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -168,15 +93,15 @@ parse_options(int argc, char **argv, struct opts *o)
 	int ch;
 
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":s:b:ck:n:w:jhV", longopts,
+	while ((ch = getopt_long(argc, argv, ":s:b:ck:n:w:fjhV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			o->store = optarg;
 			break;
 		case 'b':
-			if (parse_u64(optarg, UINT64_MAX, &o->bucket) != 0)
-				return usage_error("--bucket: '%s' is not a"
+			if (w3s_cli_parse_u64(optarg, UINT64_MAX, &o->bucket) != 0)
+				return w3s_cli_usage_error("--bucket: '%s' is not a"
 				    " decimal bucket id", optarg);
 			o->bucket_set = 1;
 			break;
@@ -190,55 +115,45 @@ parse_options(int argc, char **argv, struct opts *o)
 			o->names[o->nnames++] = optarg;
 			break;
 		case 'w':
-			if (parse_u64(optarg, 0xffffffffu, &v) != 0)
-				return usage_error("--wait: '%s' is not a"
+			if (w3s_cli_parse_u64(optarg, 0xffffffffu, &v) != 0)
+				return w3s_cli_usage_error("--wait: '%s' is not a"
 				    " number of seconds", optarg);
 			o->wait = (unsigned)v;
+			break;
+		case 'f':
+			o->force = 1;
 			break;
 		case 'j':
 			o->json = 1;
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
-			fputs(help_text, stdout);
-			return fflush(stdout) == 0 ? 0 : 7;
+			return w3s_cli_help(usage_text, help_text);
 		case 'V':
-			printf(PROG " (w3sync) %s\n", W3SYNC_VERSION);
-			return fflush(stdout) == 0 ? 0 : 7;
-		case ':':
-			return usage_error("option %s needs a value",
-			    option_name(argv[optind - 1], optopt));
+			return w3s_cli_version();
 		default:
-			if (optopt != 0 && strncmp(argv[optind - 1], "--",
-			    2) == 0 && strchr(argv[optind - 1], '=') != NULL)
-				return usage_error("option %s takes no value",
-				    option_name(argv[optind - 1], optopt));
-			return usage_error("unknown or ambiguous option %s",
-			    option_name(argv[optind - 1], optopt));
+			return w3s_cli_bad_option(argv, ch);
 		}
 	}
 	o->files = argv + optind;
 	o->nfiles = argc - optind;
-	if (o->store == NULL || *o->store == '\0')
-		o->store = getenv(W3S_STORE_ENV);
 	if (o->key == NULL || *o->key == '\0')
 		o->key = getenv("W3SYNC_KEY");
-	if (o->store == NULL || *o->store == '\0')
-		return usage_error("no store: give --store or set "
+	if ((o->store = w3s_cli_store(o->store)) == NULL)
+		return w3s_cli_usage_error("no store: give --store or set "
 		    W3S_STORE_ENV);
 	if (!o->bucket_set)
-		return usage_error("no bucket: give --bucket");
+		return w3s_cli_usage_error("no bucket: give --bucket");
 	if (o->key == NULL || *o->key == '\0')
-		return usage_error("no signing key: give --key or set"
+		return w3s_cli_usage_error("no signing key: give --key or set"
 		    " W3SYNC_KEY");
 	if (o->nfiles == 0)
-		return usage_error("no file given (use - for standard input)");
+		return w3s_cli_usage_error("no file given (use - for standard input)");
 	if (o->nnames > o->nfiles)
-		return usage_error("%d names for %d files", o->nnames,
+		return w3s_cli_usage_error("%d names for %d files", o->nnames,
 		    o->nfiles);
 	for (int i = 0, stdin_seen = 0; i < o->nfiles; i++)
 		if (strcmp(o->files[i], "-") == 0 && stdin_seen++)
-			return usage_error("standard input (-) given twice");
+			return w3s_cli_usage_error("standard input (-) given twice");
 	return -1;
 }
 
@@ -255,86 +170,19 @@ check_inputs(const struct opts *o)
 			continue;
 		fd = open(o->files[i], O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
-			errorf("cannot open %s: %s", o->files[i],
-			    reason(errno));
+			w3s_cli_errorf("cannot open %s: %s", o->files[i],
+			    w3s_cli_reason(errno));
 			return 7;
 		}
 		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
 			close(fd);
-			errorf("cannot read %s: %s", o->files[i],
-			    reason(EISDIR));
+			w3s_cli_errorf("cannot read %s: %s", o->files[i],
+			    w3s_cli_reason(EISDIR));
 			return 7;
 		}
 		close(fd);
 	}
 	return -1;
-}
-
-static size_t
-utf8_seq(const unsigned char *s)
-{
-	unsigned c = s[0], min, cp;
-	size_t n;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		cp = c & 0x1f;
-		min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		cp = c & 0x0f;
-		min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		cp = c & 0x07;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-/* Names hold no control characters (the store refuses them); quotes and
- * backslashes are escaped, bytes that are not UTF-8 become U+FFFD. */
-static void
-json_string(FILE *f, const char *str)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t n;
-
-	fputc('"', f);
-	while (*s != '\0') {
-		if (*s == '"' || *s == '\\') {
-			fputc('\\', f);
-			fputc(*s++, f);
-		} else if (*s < 0x20) {
-			fprintf(f, "\\u%04x", *s++);
-		} else if ((n = utf8_seq(s)) == 0) {
-			fputs("\\ufffd", f);
-			s++;
-		} else {
-			fwrite(s, 1, n, f);
-			s += n;
-		}
-	}
-	fputc('"', f);
-}
-
-static void
-hex0x(char *out, const uint8_t *data, size_t len)
-{
-	out[0] = '0';
-	out[1] = 'x';
-	w3s_hex_encode(out + 2, data, len);
 }
 
 static int
@@ -345,9 +193,9 @@ print_result(const struct opts *o, const struct w3s_segment *segs,
 	char root[W3S_HEX32_LEN], hp[2 + 2 * W3S_PAYLOAD_V1_LEN + 1];
 	char hs[2 + 2 * W3S_SIGNATURE_LEN + 1], hk[W3S_HEX32_LEN];
 
-	hex0x(hp, payload, W3S_PAYLOAD_V1_LEN);
-	hex0x(hs, sig, W3S_SIGNATURE_LEN);
-	hex0x(hk, pub, W3S_PUBKEY_LEN);
+	w3s_cli_hex0x(hp, payload, W3S_PAYLOAD_V1_LEN);
+	w3s_cli_hex0x(hs, sig, W3S_SIGNATURE_LEN);
+	w3s_cli_hex0x(hk, pub, W3S_PUBKEY_LEN);
 	if (o->json)
 		fputs("{\"segments\":[", stdout);
 	for (int i = 0; i < o->nfiles; i++) {
@@ -364,10 +212,10 @@ print_result(const struct opts *o, const struct w3s_segment *segs,
 		    (unsigned long long)segs[i].seq, root,
 		    (unsigned long long)segs[i].leaf.data_size,
 		    (unsigned long long)segs[i].chunk_count);
-		json_string(stdout, o->files[i]);
+		w3s_cli_json_string(stdout, o->files[i]);
 		if (i < o->nnames) {
 			fputs(",\"name\":", stdout);
-			json_string(stdout, o->names[i]);
+			w3s_cli_json_string(stdout, o->names[i]);
 		}
 		fputc('}', stdout);
 	}
@@ -384,11 +232,29 @@ print_result(const struct opts *o, const struct w3s_segment *segs,
 		    (unsigned long long)c->start_seq,
 		    (unsigned long long)c->leaf_count, hp, hs, hk);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		errorf("committed, but cannot write the result: %s",
-		    reason(errno));
+		w3s_cli_errorf("committed, but cannot write the result: %s",
+		    w3s_cli_reason(errno));
 		return 7;
 	}
 	return 0;
+}
+
+/* A bucket handed over by migrate-provider release takes no more segments
+ * unless --force: W3S_ENOTAPPLY naming the new provider. */
+static int
+handed_over(const struct opts *o, struct w3s_bucket *b, struct w3s_err *err)
+{
+	uint8_t to[W3S_PUBKEY_LEN];
+	char hex[W3S_HEX32_LEN];
+	int rc, handed;
+
+	if (o->force || (rc = w3s_migrate_handed_over(b, &handed, to,
+	    err)) != 0 || !handed)
+		return o->force ? 0 : rc;
+	w3s_hex32_format(hex, to);
+	return w3s_err_set(err, W3S_ENOTAPPLY, "bucket %llu was handed over to"
+	    " %s (migrate-provider release): give --force to add anyway",
+	    (unsigned long long)o->bucket, hex);
 }
 
 /* Adds the files in one write session. Returns an exit status. */
@@ -404,16 +270,17 @@ add_segments(const struct opts *o, struct w3s_bucket *b, struct w3s_key *key,
 
 	w3s_key_public(key, pub);
 	if ((rc = w3s_bucket_key_allowed(b, W3S_ROLE_PRIMARY, pub, &err)) != 0 ||
+	    (rc = handed_over(o, b, &err)) != 0 ||
 	    (rc = w3s_bucket_write_begin(b, &err)) != 0)
-		return fail(&err);
+		return w3s_cli_fail(&err);
 	for (int i = 0; i < o->nfiles; i++) {
 		int is_stdin = strcmp(o->files[i], "-") == 0;
 		int fd = is_stdin ? STDIN_FILENO :
 		    open(o->files[i], O_RDONLY | O_CLOEXEC);
 
 		if (fd < 0) {
-			errorf("cannot open %s: %s", o->files[i],
-			    reason(errno));
+			w3s_cli_errorf("cannot open %s: %s", o->files[i],
+			    w3s_cli_reason(errno));
 			w3s_bucket_write_abort(b, 0);
 			return 7;
 		}
@@ -425,7 +292,7 @@ add_segments(const struct opts *o, struct w3s_bucket *b, struct w3s_key *key,
 			    segs[i].leaf.data_root, &err);
 		if (rc != 0) {
 			w3s_bucket_write_abort(b, 0);
-			errorf("%s: %s", is_stdin ? "standard input" :
+			w3s_cli_errorf("%s: %s", is_stdin ? "standard input" :
 			    o->files[i], err.msg);
 			return w3s_err_exit_status(rc);
 		}
@@ -441,7 +308,7 @@ add_segments(const struct opts *o, struct w3s_bucket *b, struct w3s_key *key,
 	return print_result(o, segs, &next, payload, sig, pub);
 abort:
 	w3s_bucket_write_abort(b, 0);
-	return fail(&err);
+	return w3s_cli_fail(&err);
 }
 
 int
@@ -456,10 +323,11 @@ main(int argc, char **argv)
 	struct w3s_key *key = NULL;
 	int status;
 
+	w3s_cli_init(PROG);
 	memset(&o, 0, sizeof(o));
 	o.names = calloc((size_t)argc + 1, sizeof(*o.names));
 	if (o.names == NULL) {
-		errorf("out of memory");
+		w3s_cli_errorf("out of memory");
 		return 7;
 	}
 	if ((status = parse_options(argc, argv, &o)) >= 0 ||
@@ -467,21 +335,21 @@ main(int argc, char **argv)
 		goto out;
 	segs = calloc((size_t)o.nfiles, sizeof(*segs));
 	if (segs == NULL) {
-		errorf("out of memory");
+		w3s_cli_errorf("out of memory");
 		status = 7;
 		goto out;
 	}
 	if (w3s_key_load_private(o.key, &key, &err) != 0 ||
 	    w3s_store_open(o.store, o.create ? W3S_STORE_CREATE : 0, &store,
 	    &err) != 0) {
-		status = fail(&err);
+		status = w3s_cli_fail(&err);
 		goto out;
 	}
 	if (o.create)
 		bo.flags |= W3S_STORE_CREATE;
 	bo.wait = o.wait;
 	if (w3s_bucket_open(store, o.bucket, &bo, &b, &err) != 0) {
-		status = fail(&err);
+		status = w3s_cli_fail(&err);
 		goto out;
 	}
 	status = add_segments(&o, b, key, segs);

@@ -274,6 +274,29 @@ x/a $(ref root a)"
 	[ "$stderr" = "segment-add: error: s/buckets/2 holds bucket 1, not bucket 2 (a copied directory?)" ]
 }
 
+@test "a bucket handed over by migrate-provider release exits 5 unless --force" {
+	printf 'x' >a
+	make_key new.pem
+	run -0 segment-add --store s --bucket 3 --create --key k.pem a
+	root=$(field mmr_root)
+	run -0 migrate-provider offer --store s --bucket 3 --to new.pem --key k.pem -o offer
+	cp -a s s2
+	run -0 migrate-provider accept --store s2 --offer offer --key new.pem --trust-root "$root" -o acc
+	run -0 migrate-provider release --store s --acceptance acc --key k.pem
+	before=$(ref commitment s 3)
+	run -5 --separate-stderr segment-add --store s --bucket 3 --key k.pem a
+	[ "$stderr" = "segment-add: error: bucket 3 was handed over to $(pubkey new.pem) (migrate-provider release): give --force to add anyway" ]
+	[ -z "$output" ]
+	[ "$(ref commitment s 3)" = "$before" ]
+	run -0 --separate-stderr segment-add --store s --bucket 3 --key k.pem --force a
+	assert_line 'leaf_count 2'
+	[ -z "$stderr" ]
+	run -0 segment-add --store s --bucket 3 --key k.pem -f a
+	assert_line 'leaf_count 3'
+	# Other buckets of the store are not affected.
+	run -0 segment-add --store s --bucket 4 --create --key k.pem a
+}
+
 @test "two writers at once: the second exits 6 naming the holder, or waits with --wait" {
 	printf 'first' >a
 	printf 'second' >b
@@ -408,7 +431,7 @@ short_opts() {
 
 	want=$(long_opts <<<"$usage")
 	echo "usage: $want"
-	[ "$want" = "--bucket --create --help --json --key --name --store --version --wait " ]
+	[ "$want" = "--bucket --create --force --help --json --key --name --store --version --wait " ]
 	[ "$(long_opts <<<"$optlist")" = "$want" ]
 	[ "$(long_opts <<<"$synopsis")" = "$want" ]
 	[ "$(long_opts <<<"$manopts")" = "$want" ]
@@ -417,7 +440,7 @@ short_opts() {
 
 	short=$(short_opts <<<"$optlist")
 	echo "short: $short"
-	[ "$short" = "-V -b -c -h -j -k -n -s -w " ]
+	[ "$short" = "-V -b -c -f -h -j -k -n -s -w " ]
 	[ "$(short_opts <<<"$manopts")" = "$short" ]
 	[ "$(sed -n "/local opts=/,/'\$/p" <<<"$bash_fn" | short_opts)" = "$short" ]
 	[ "$(grep -oE -- "\{-[a-zA-Z]" <<<"$zsh_fn" | tr -d '{' | sort -u | tr '\n' ' ')" = "$short" ]
