@@ -177,4 +177,39 @@ void w3s_stream_reader_pos(const struct w3s_stream_reader *r,
 const struct w3s_manifest *w3s_stream_reader_manifest(
     const struct w3s_stream_reader *r);
 
+/* ---- scanning stream files -------------------------------------------- */
+
+/* Bytes [off, end) of a file, read with pread (the descriptor's offset is
+ * not used): give w3s_stream_range_read and a pointer to one to
+ * w3s_stream_reader_new_cb to read an archive found by w3s_stream_scan. */
+struct w3s_stream_range {
+	int fd;
+	uint64_t off;
+	uint64_t end;
+};
+long w3s_stream_range_read(void *ctx, void *buf, size_t cap,
+    struct w3s_err *err);
+
+/* An archive of a stream file: its bytes [offset, end) and its manifest. */
+struct w3s_stream_archive {
+	uint64_t offset;
+	uint64_t end;
+	struct w3s_manifest manifest;
+};
+typedef int (*w3s_stream_scan_fn)(void *ctx,
+    const struct w3s_stream_archive *a, struct w3s_err *err);
+
+/* Finds the archives of the first size bytes of fd and reads their
+ * manifests, never their chunks: the first archive at byte 0, the others
+ * where a zstd frame starts one (an archive is one frame as w3sync writes
+ * it; frames that start no archive belong to the archive before them, and
+ * are probed up to a budget that grows with the file: past it *gave_up is
+ * set and the rest belongs to the last archive found). Calls fn for each
+ * archive in order (the last one ends at size); a non-zero return stops
+ * the walk and is returned. When the first manifest cannot be read, its
+ * reader's code (the file is not a stream; W3S_ESYS when reading failed)
+ * without calling fn. */
+int w3s_stream_scan(int fd, uint64_t size, w3s_stream_scan_fn fn, void *ctx,
+    int *gave_up, struct w3s_err *err);
+
 #endif
