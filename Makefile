@@ -82,10 +82,14 @@ $(BUILD)/cmd/%.o: cmd/%.c | $(DEPS_STAMP)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BINDIR)/%: $(BUILD)/cmd/%.o $(CLI_OBJ) $(LIBW3S)
+# A program whose modes are split out has them in cmd/<program>/*.c.
+PROG_PARTS = $(patsubst cmd/%.c,$(BUILD)/cmd/%.o,$(wildcard cmd/$(1)/*.c))
+.SECONDEXPANSION:
+$(BINDIR)/%: $(BUILD)/cmd/%.o $$(call PROG_PARTS,$$*) $(CLI_OBJ) $(LIBW3S)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(CLI_OBJ) $(LIBW3S) $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(call PROG_PARTS,$*) $(CLI_OBJ) \
+		$(LIBW3S) $(PKG_LIBS)
 
 $(BUILD)/tests/%.o: tests/unit/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -237,4 +241,4 @@ install: all
 clean:
 	rm -rf build bin
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/cmd/*.d $(BUILD)/cmd/cli/*.d $(BUILD)/tests/*.d $(BUILD)/tools/*.d
+-include $(LIB_OBJ:.o=.d) $(BUILD)/cmd/*.d $(BUILD)/cmd/*/*.d $(BUILD)/tests/*.d $(BUILD)/tools/*.d

@@ -19,31 +19,57 @@ struct peak {
 
 struct walk {
 	struct w3s_bucket *b;
+	const struct w3s_check_hooks *h;
+	int off;		/* a node was wrong: stop comparing */
 	sqlite3_stmt *nodes;	/* mmr_node in position order */
 	uint64_t pos;
 	struct peak stack[W3S_MMR_MAX_PEAKS + 1];
 	size_t npeaks;
 };
 
-/* The stored node at the next position must equal node. */
+/* A problem (W3S_EVERIFY or W3S_EINCOMPLETE, message in err): without
+ * hooks it ends the check; with them it is reported and the check goes on
+ * (0), unless the hook says stop. Other codes always end the check. */
+static int
+problem(const struct w3s_check_hooks *h, int rc, int has_seq, uint64_t seq,
+    struct w3s_err *err)
+{
+	if (h == NULL || h->problem == NULL ||
+	    (rc != W3S_EVERIFY && rc != W3S_EINCOMPLETE))
+		return rc;
+	return h->problem(h->ctx, rc, has_seq, seq, err->msg);
+}
+
+/* The stored node at the next position must equal node. With hooks the
+ * first wrong node is reported and the rest are not compared. */
 static int
 expect_node(struct walk *w, const uint8_t node[W3S_H256], struct w3s_err *err)
 {
 	uint8_t held[W3S_H256];
-	int rc = sqlite3_step(w->nodes);
+	int rc;
 
+	if (w->off) {
+		w->pos++;
+		return 0;
+	}
+	rc = sqlite3_step(w->nodes);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_dberr(w->b->meta, rc, err, "cannot read the mmr of"
 		    " bucket %" PRIu64, w->b->id);
 	if (rc == SQLITE_DONE || store_col_u64(w->nodes, 0) != w->pos)
-		return w3s_err_set(err, W3S_EVERIFY, "bucket %" PRIu64
+		rc = w3s_err_set(err, W3S_EVERIFY, "bucket %" PRIu64
 		    ": mmr node %" PRIu64 " is missing", w->b->id, w->pos);
-	if ((rc = store_col_hash(w->nodes, 1, held, W3S_H256, err)) != 0)
+	else if ((rc = store_col_hash(w->nodes, 1, held, W3S_H256, err)) != 0)
 		return rc;
-	if (memcmp(held, node, W3S_H256) != 0)
-		return w3s_err_set(err, W3S_EVERIFY, "bucket %" PRIu64
+	else if (memcmp(held, node, W3S_H256) != 0)
+		rc = w3s_err_set(err, W3S_EVERIFY, "bucket %" PRIu64
 		    ": mmr node %" PRIu64 " does not match its children",
 		    w->b->id, w->pos);
+	if (rc != 0) {
+		if ((rc = problem(w->h, rc, 0, 0, err)) != 0)
+			return rc;
+		w->off = 1;
+	}
 	w->pos++;
 	return 0;
 }
@@ -77,7 +103,8 @@ walk_leaf(struct walk *w, const uint8_t leaf[W3S_H256], struct w3s_err *err)
 
 static int
 check_chunks(struct w3s_bucket *b, sqlite3_stmt *sc,
-    const struct w3s_segment *seg, int flags, struct w3s_check_report *r,
+    const struct w3s_segment *seg, int flags,
+    const struct w3s_check_hooks *h, struct w3s_check_report *r,
     struct w3s_buf *buf, struct w3s_err *err)
 {
 	struct w3s_merkle_builder mb;
@@ -99,7 +126,12 @@ check_chunks(struct w3s_bucket *b, sqlite3_stmt *sc,
 		w3s_merkle_builder_push(&mb, hash);
 		size += len;
 		w3s_hex32_format(hex, hash);
-		if (flags & W3S_CHECK_PAYLOADS) {
+		if (h != NULL && h->chunk != NULL) {
+			if ((rc = h->chunk(h->ctx, seg->seq, n, hash, len,
+			    err)) != 0)
+				return rc;
+			present = 1;
+		} else if (flags & W3S_CHECK_PAYLOADS) {
 			buf->len = 0;
 			rc = w3s_bucket_chunk_get(b, hash, buf, err);
 			if (rc == W3S_EINCOMPLETE)
@@ -142,8 +174,8 @@ check_chunks(struct w3s_bucket *b, sqlite3_stmt *sc,
 }
 
 static int
-check_signatures(struct w3s_bucket *b, struct w3s_check_report *r,
-    struct w3s_err *err)
+check_signatures(struct w3s_bucket *b, const struct w3s_check_hooks *h,
+    struct w3s_check_report *r, struct w3s_err *err)
 {
 	uint8_t payload[W3S_PAYLOAD_V1_LEN];
 	struct w3s_store_iter *it = NULL;
@@ -159,7 +191,9 @@ check_signatures(struct w3s_bucket *b, struct w3s_check_report *r,
 		    cp.signature) != 0) {
 			rc = w3s_err_set(err, W3S_EVERIFY, "bucket %" PRIu64
 			    ": a checkpoint signature does not verify", b->id);
-			break;
+			if ((rc = problem(h, rc, 0, 0, err)) != 0)
+				break;
+			continue;
 		}
 		r->checkpoints++;
 	}
@@ -180,7 +214,9 @@ check_signatures(struct w3s_bucket *b, struct w3s_check_report *r,
 			rc = w3s_err_set(err, W3S_EVERIFY, "bucket %" PRIu64
 			    ": deletion certificate %" PRIu64 " does not"
 			    " verify", b->id, d.id);
-			break;
+			if ((rc = problem(h, rc, 0, 0, err)) != 0)
+				break;
+			continue;
 		}
 		r->deletions++;
 	}
@@ -190,6 +226,14 @@ check_signatures(struct w3s_bucket *b, struct w3s_check_report *r,
 
 int
 w3s_bucket_check(struct w3s_bucket *b, int flags, struct w3s_check_report *r,
+    struct w3s_err *err)
+{
+	return w3s_bucket_check_hooked(b, flags, NULL, r, err);
+}
+
+int
+w3s_bucket_check_hooked(struct w3s_bucket *b, int flags,
+    const struct w3s_check_hooks *h, struct w3s_check_report *r,
     struct w3s_err *err)
 {
 	struct w3s_check_report none;
@@ -209,6 +253,7 @@ w3s_bucket_check(struct w3s_bucket *b, int flags, struct w3s_check_report *r,
 	memset(r, 0, sizeof(*r));
 	memset(&w, 0, sizeof(w));
 	w.b = b;
+	w.h = h;
 	w3s_buf_init(&buf);
 	if ((rc = w3s_bucket_read_begin(b, err)) != 0)
 		return rc;
@@ -223,16 +268,19 @@ w3s_bucket_check(struct w3s_bucket *b, int flags, struct w3s_check_report *r,
 			    ": segment %" PRIu64 " is out of place (expected %"
 			    PRIu64 ")", b->id, seg.seq,
 			    c.start_seq + r->segments);
-			goto out;
+			if ((rc = problem(h, rc, 1, seg.seq, err)) != 0)
+				goto out;
 		}
-		if ((rc = check_chunks(b, sc, &seg, flags, r, &buf, err)) != 0)
+		if ((rc = check_chunks(b, sc, &seg, flags, h, r, &buf,
+		    err)) != 0 && (rc = problem(h, rc, 1, seg.seq, err)) != 0)
 			goto out;
 		if (r->segments == 0 ? seg.leaf.total_size < seg.leaf.data_size
 		    : seg.leaf.total_size != prev_total + seg.leaf.data_size) {
 			rc = w3s_err_set(err, W3S_EVERIFY, "segment %" PRIu64
 			    ": total_size %" PRIu64 " breaks the chain",
 			    seg.seq, seg.leaf.total_size);
-			goto out;
+			if ((rc = problem(h, rc, 1, seg.seq, err)) != 0)
+				goto out;
 		}
 		prev_total = seg.leaf.total_size;
 		w3s_leaf_hash(&seg.leaf, leaf_hash);
@@ -247,14 +295,16 @@ w3s_bucket_check(struct w3s_bucket *b, int flags, struct w3s_check_report *r,
 		rc = w3s_err_set(err, W3S_EVERIFY, "bucket %" PRIu64 " holds %"
 		    PRIu64 " segments, its commitment says %" PRIu64, b->id,
 		    r->segments, c.leaf_count);
-		goto out;
+		if ((rc = problem(h, rc, 0, 0, err)) != 0)
+			goto out;
 	}
-	if ((rc = sqlite3_step(w.nodes)) != SQLITE_DONE) {
+	if (!w.off && (rc = sqlite3_step(w.nodes)) != SQLITE_DONE) {
 		rc = rc == SQLITE_ROW ? w3s_err_set(err, W3S_EVERIFY, "bucket %"
 		    PRIu64 ": mmr nodes past position %" PRIu64, b->id, w.pos) :
 		    store_dberr(b->meta, rc, err, "cannot read bucket %" PRIu64,
 		    b->id);
-		goto out;
+		if ((rc = problem(h, rc, 0, 0, err)) != 0)
+			goto out;
 	}
 	r->mmr_nodes = w.pos;
 	peaks = calloc(w.npeaks ? w.npeaks : 1, sizeof(*peaks));
@@ -269,7 +319,8 @@ w3s_bucket_check(struct w3s_bucket *b, int flags, struct w3s_check_report *r,
 		rc = w3s_err_set(err, W3S_EVERIFY, "bucket %" PRIu64
 		    ": the mmr root of its segments is not its commitment's",
 		    b->id);
-		goto out;
+		if ((rc = problem(h, rc, 0, 0, err)) != 0)
+			goto out;
 	}
 	/* No chunk list outside the held segments. */
 	rc = sqlite3_prepare_v2(b->meta, "SELECT count(*) FROM segment_chunk",
@@ -277,15 +328,15 @@ w3s_bucket_check(struct w3s_bucket *b, int flags, struct w3s_check_report *r,
 	if (rc == SQLITE_OK && (rc = sqlite3_step(cnt)) == SQLITE_ROW) {
 		rc = 0;
 		if (store_col_u64(cnt, 0) != r->chunk_refs)
-			rc = w3s_err_set(err, W3S_EVERIFY, "bucket %" PRIu64
-			    ": chunk lists of segments it does not hold",
-			    b->id);
+			rc = problem(h, w3s_err_set(err, W3S_EVERIFY,
+			    "bucket %" PRIu64 ": chunk lists of segments it"
+			    " does not hold", b->id), 0, 0, err);
 	} else {
 		rc = store_dberr(b->meta, rc, err, "cannot read bucket %"
 		    PRIu64, b->id);
 	}
 	if (rc == 0)
-		rc = check_signatures(b, r, err);
+		rc = check_signatures(b, h, r, err);
 out:
 	free(peaks);
 	sqlite3_finalize(cnt);

@@ -144,6 +144,13 @@ int w3s_bucket_chunks(struct w3s_bucket *b, uint64_t from, uint64_t to,
     int flags, struct w3s_store_iter **it, struct w3s_err *err);
 int w3s_store_iter_chunk(struct w3s_store_iter *it, struct w3s_chunk_ref *ref,
     struct w3s_err *err);
+/* The same for a receiver that holds segments held_from <= seq < from
+ * (held_from <= from): with W3S_CHUNKS_FIRST each hash comes once, at its
+ * first use in [held_from, to), so hashes those segments use are left out
+ * (the chunks a delta carries). w3s_bucket_chunks is held_from = from. */
+int w3s_bucket_chunks_delta(struct w3s_bucket *b, uint64_t held_from,
+    uint64_t from, uint64_t to, int flags, struct w3s_store_iter **it,
+    struct w3s_err *err);
 /* Every stored chunk payload, referenced or not, in storage order (a
  * scrub). ref->seq and ref->index are 0. */
 int w3s_bucket_chunk_scan(struct w3s_bucket *b, struct w3s_store_iter **it,
@@ -282,6 +289,41 @@ struct w3s_check_report {
 };
 int w3s_bucket_check(struct w3s_bucket *b, int flags,
     struct w3s_check_report *r, struct w3s_err *err);
+
+/* The same check, going on past problems (a scrub lists them all):
+ * problem is called for each one, in the order found (has_seq: it is
+ * segment seq's); a non-zero return stops the check with that code. With
+ * chunk set, each chunk reference is handed to it in order instead of
+ * being looked up here (the caller checks presence and payloads, e.g. on
+ * other threads; W3S_CHECK_PAYLOADS is then ignored). Returns 0 when the
+ * check ran to its end (problems or not), else the error that stopped it. */
+struct w3s_check_hooks {
+	void *ctx;
+	int (*problem)(void *ctx, int code, int has_seq, uint64_t seq,
+	    const char *msg);
+	int (*chunk)(void *ctx, uint64_t seq, uint64_t index,
+	    const uint8_t hash[W3S_H256], uint64_t size, struct w3s_err *err);
+};
+int w3s_bucket_check_hooked(struct w3s_bucket *b, int flags,
+    const struct w3s_check_hooks *hooks, struct w3s_check_report *r,
+    struct w3s_err *err);
+
+/* A reader of chunk payloads on a database connection of its own, for
+ * another thread than the one using b (one reader per thread; b itself is
+ * not touched after the reader is made). Each read is one short read
+ * transaction on chunks.db; a chunk is guaranteed present only while b is
+ * between w3s_bucket_read_begin and w3s_bucket_read_end. */
+struct w3s_chunk_reader;
+int w3s_bucket_chunk_reader(struct w3s_bucket *b,
+    struct w3s_chunk_reader **out, struct w3s_err *err);
+/* Calls fn with the stored bytes of hash (borrowed for the call only);
+ * *present 0 and fn not called when the chunk is not stored. Returns 0,
+ * fn's non-zero return, or a W3S_E* code. */
+int w3s_chunk_reader_with(struct w3s_chunk_reader *r,
+    const uint8_t hash[W3S_H256],
+    int (*fn)(void *ctx, const uint8_t *data, size_t len), void *ctx,
+    int *present, struct w3s_err *err);
+void w3s_chunk_reader_free(struct w3s_chunk_reader *r);
 
 /* ---- Writing (bucket opened with W3S_STORE_WRITE) --------------------- */
 
