@@ -139,7 +139,7 @@ static const struct {
 	[Q_SC_RANGE_FIRST] = { 0, "SELECT s.seq, s.idx, s.hash, s.size"
 	    " FROM segment_chunk s WHERE s.seq >= ?1 AND s.seq < ?2"
 	    " AND NOT EXISTS (SELECT 1 FROM segment_chunk p"
-	    " WHERE p.hash = s.hash AND p.seq >= ?1"
+	    " WHERE p.hash = s.hash AND p.seq >= ?3"
 	    " AND (p.seq, p.idx) < (s.seq, s.idx))"
 	    " ORDER BY s.seq, s.idx" },
 	[Q_SC_SEGMENT] = { 0, "SELECT seq, idx, hash, size FROM segment_chunk"

@@ -208,15 +208,29 @@ int
 w3s_bucket_chunks(struct w3s_bucket *b, uint64_t from, uint64_t to,
     int flags, struct w3s_store_iter **it, struct w3s_err *err)
 {
+	return w3s_bucket_chunks_delta(b, from, from, to, flags, it, err);
+}
+
+int
+w3s_bucket_chunks_delta(struct w3s_bucket *b, uint64_t held_from,
+    uint64_t from, uint64_t to, int flags, struct w3s_store_iter **it,
+    struct w3s_err *err)
+{
 	enum store_q q = (flags & W3S_CHUNKS_FIRST) ? Q_SC_RANGE_FIRST :
 	    Q_SC_RANGE;
-	int rc = iter_new(b, IT_CHUNK, q, it, err);
+	int rc;
 
-	if (rc != 0)
+	if (held_from > from)
+		return w3s_err_set(err, W3S_EUSAGE, "chunks of segments from %"
+		    PRIu64 ": held segments start after them (%" PRIu64 ")",
+		    from, held_from);
+	if ((rc = iter_new(b, IT_CHUNK, q, it, err)) != 0)
 		return rc;
 	(*it)->flags = flags;
 	store_bind_u64((*it)->st, 1, clamp_seq(from));
 	store_bind_u64((*it)->st, 2, clamp_seq(to));
+	if (q == Q_SC_RANGE_FIRST)
+		store_bind_u64((*it)->st, 3, clamp_seq(held_from));
 	return 0;
 }
 
