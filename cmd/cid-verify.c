@@ -101,7 +101,7 @@ static const char usage_text[] =
     "                  --leaf-count n [--json]\n"
     "       cid-verify --store dir --bucket id --prove --key pem "
     "--nonce hex\n"
-    "                  [--samples n] [-o file] [--json]\n"
+    "                  [--samples n] [--output file] [--json]\n"
     "       cid-verify --check-proof file --root 0x... [--key pub] "
     "[--nonce hex] [--json]\n"
     "       cid-verify --help | --version\n";
