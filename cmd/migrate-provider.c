@@ -133,11 +133,12 @@ parse_options(int argc, char **argv, struct opts *o)
 	};
 	struct w3s_err err = { 0 };
 	uint64_t v;
+	const char *first = argc > 1 ? argv[1] : NULL;
 	int ch, opt, cmd = -1;
 
-	if (argc > 1)
+	if (first != NULL)
 		for (int i = 0; i < CMD_COUNT; i++)
-			if (strcmp(argv[1], cmd_names[i]) == 0)
+			if (strcmp(first, cmd_names[i]) == 0)
 				cmd = i;
 	opterr = 0;
 	optind = cmd >= 0 ? 2 : 1;
@@ -209,9 +210,9 @@ parse_options(int argc, char **argv, struct opts *o)
 		o->seen |= opt;
 	}
 	if (cmd < 0) {
-		if (argc > 1 && argv[1][0] != '-')
+		if (first != NULL && first[0] != '-')
 			return w3s_cli_usage_error("unknown subcommand '%s'"
-			    " (offer, accept, verify or release)", argv[1]);
+			    " (offer, accept, verify or release)", first);
 		return w3s_cli_usage_error("no subcommand: give offer,"
 		    " accept, verify or release");
 	}

@@ -265,12 +265,13 @@ decode_record(const uint8_t *buf, size_t len, const char *what,
 	if (w3s_cbor_type(*out) != W3S_CBOR_MAP)
 		return w3s_err_set(err, W3S_EMALFORMED, "%s: expected a map,"
 		    " got %s", what, w3s_cbor_type_name(w3s_cbor_type(*out)));
-	if ((rc = w3s_cbor_get_text(*out, "type", &s, NULL, err)) != 0 ||
-	    (rc = w3s_cbor_map_check_keys(*out, allowed, err)) != 0)
+	if ((rc = w3s_cbor_get_text(*out, "type", &s, NULL, err)) != 0)
 		return w3s_err_wrap(err, "%s", what);
 	if (strcmp(s, type) != 0)
 		return w3s_err_set(err, W3S_EMALFORMED, "%s: type is \"%.64s\","
 		    " not \"%s\"", what, s, type);
+	if ((rc = w3s_cbor_map_check_keys(*out, allowed, err)) != 0)
+		return w3s_err_wrap(err, "%s", what);
 	if ((rc = w3s_cbor_get_uint(*out, "version", &version, err)) != 0)
 		return w3s_err_wrap(err, "%s", what);
 	if (version != W3S_MIGRATE_VERSION)
@@ -308,7 +309,6 @@ w3s_migrate_offer_decode(const uint8_t *buf, size_t len,
 		w3s_err_wrap(err, "offer");
 		goto out;
 	}
-	rc = offer_check(o, W3S_EMALFORMED, err);
 out:
 	w3s_cbor_free(t);
 	return rc;
@@ -352,7 +352,6 @@ w3s_migrate_acceptance_decode(const uint8_t *buf, size_t len,
 			goto wrap;
 		a->has_from_signature = 1;
 	}
-	rc = acceptance_check(a, W3S_EMALFORMED, err);
 	goto out;
 wrap:
 	w3s_err_wrap(err, "acceptance");
@@ -393,9 +392,13 @@ w3s_migrate_offer_verify(const struct w3s_migrate_offer *o,
     struct w3s_err *err)
 {
 	uint8_t sig[W3S_SIGNATURE_LEN];
+	int rc;
 
 	memcpy(sig, o->signature, sizeof(sig));
-	return record_sig(offer_tree(o, 0), NULL, o->from, sig, "offer", err);
+	if ((rc = record_sig(offer_tree(o, 0), NULL, o->from, sig, "offer",
+	    err)) != 0)
+		return rc;
+	return offer_check(o, W3S_EVERIFY, err);
 }
 
 static int
@@ -423,6 +426,7 @@ w3s_migrate_acceptance_verify(const struct w3s_migrate_acceptance *a,
 	memcpy(sig, a->signature, sizeof(sig));
 	if ((rc = record_sig(acceptance_tree(a, 0), NULL, a->to, sig,
 	    "acceptance", err)) != 0 ||
+	    (rc = acceptance_check(a, W3S_EVERIFY, err)) != 0 ||
 	    (rc = payload_sig_check(a, a->to, a->payload_signature, "new"
 	    " provider's", err)) != 0)
 		return rc;

@@ -6,10 +6,12 @@
  * Both records are DAG-CBOR maps (lib/cbor) with a "type" and a "version";
  * their "signature" is the signer's Ed25519 signature over the DAG-CBOR
  * encoding of the same map without the "signature" key. Decoders are
- * strict: unknown, missing or mistyped keys, another type or version, and
- * values that cannot hold together (expiry before creation, a payload that
- * is not the CommitmentPayload v1 of the commitment) are W3S_EMALFORMED;
- * whether the signatures verify is a separate question (W3S_EVERIFY).
+ * strict about the form: not canonical DAG-CBOR, unknown, missing or
+ * mistyped keys, another type or version are W3S_EMALFORMED. Whether the
+ * record holds is the verifiers' question (W3S_EVERIFY): its signature,
+ * and values that cannot hold together (expiry before creation, a payload
+ * that is not the CommitmentPayload v1 of the commitment, counts that do
+ * not fit the leaf_count).
  *
  * The offer digest that an acceptance names is H (BLAKE2b-256) of the
  * offer's bytes; the decoders accept only the canonical encoding, so the
@@ -93,7 +95,8 @@ int w3s_migrate_acceptance_encode(const struct w3s_migrate_acceptance *a,
 int w3s_migrate_acceptance_decode(const uint8_t *buf, size_t len,
     struct w3s_migrate_acceptance *a, struct w3s_err *err);
 
-/* The record's signature: 0 or W3S_EVERIFY. */
+/* The record's signature and consistency (for an acceptance also the two
+ * payload signatures it carries): 0 or W3S_EVERIFY. */
 int w3s_migrate_offer_verify(const struct w3s_migrate_offer *o,
     struct w3s_err *err);
 int w3s_migrate_acceptance_verify(const struct w3s_migrate_acceptance *a,
