@@ -229,6 +229,92 @@ def seeds_car(c):
         c.add(read(p), os.path.basename(p))
 
 
+def seeds_proof(c):
+    """fuzz_proof.c: 0x00, leaf index, chunk index, leaf count, answer."""
+    vecs = json.load(open(os.path.join(VEC, "w3s", "vectors.json")))
+    for v in vecs:
+        inp = v.get("input") or {}
+        if v["kind"] != "challenge_proof_response":
+            continue
+        try:
+            chunk = vec_bytes(inp["chunk"])
+            cp = inp["chunk_proof"]
+            head = [inp.get("leaf_index", 0), inp.get("chunk_index", 0),
+                    inp.get("leaf_count", 1)]
+            if max(head) > 255:
+                continue
+            c.add(bytes([0] + head) + b"\x00" + compact(len(chunk)) +
+                  chunk + mmr_proof(inp["mmr_proof"]) +
+                  merkle_proof(cp["siblings"], cp["path"]), v["name"])
+        except (KeyError, TypeError, ValueError):
+            pass
+
+
+def cbor(v):
+    """Strict DAG-CBOR of uints, bytes, text and text-keyed maps."""
+    def head(major, n):
+        if n < 24:
+            return bytes([major << 5 | n])
+        for ai, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
+            if n < 1 << (8 * size):
+                return bytes([major << 5 | ai]) + n.to_bytes(size, "big")
+    if isinstance(v, int):
+        return head(0, v)
+    if isinstance(v, bytes):
+        return head(2, len(v)) + v
+    if isinstance(v, str):
+        return head(3, len(v.encode())) + v.encode()
+    keys = sorted(v, key=lambda k: (len(k.encode()), k.encode()))
+    return head(5, len(v)) + b"".join(cbor(k) + cbor(v[k]) for k in keys)
+
+
+def seeds_migrate(c):
+    """Offers and acceptances (fuzz_migrate.c), unsigned: the decoders do
+    not check signatures."""
+    root = bytes(range(32))
+    com = {"mmr_root": root, "start_seq": 3, "leaf_count": 9}
+    counts = {"segments": 9, "chunks": 40, "bytes": 10000000}
+    offer = {"type": "w3sync-migrate-offer", "version": 1, "bucket": 7,
+             "from": b"\x01" * 32, "to": b"\x02" * 32,
+             "created": 1790000000, "expires": 1790086400,
+             "signature": b"\x03" * 64, **com, **counts}
+    c.add(cbor(offer), "offer")
+    payload = (b"\x01" + (7).to_bytes(8, "little") + root +
+               (3).to_bytes(8, "little") + (9).to_bytes(8, "little"))
+    acc = {"type": "w3sync-migrate-acceptance", "version": 1, "bucket": 7,
+           "offer": hashlib.blake2b(cbor(offer), digest_size=32).digest(),
+           "from": b"\x01" * 32, "to": b"\x02" * 32,
+           "created": 1790000100, "payload": payload,
+           "payload_signature": b"\x04" * 64, "signature": b"\x05" * 64,
+           **com, **counts}
+    c.add(cbor(acc), "acceptance")
+    acc["from_signature"] = b"\x06" * 64
+    c.add(cbor(acc), "acceptance-later")
+    for ttl in ("30s", "30m", "24h", "7d", "86400"):
+        c.add(ttl, "ttl")
+
+
+def seeds_replay(c):
+    """Records of fuzz_replay.c: header, cur, then kind, bucket, base and
+    target (root byte, start_seq, leaf_count), created (3 bytes)."""
+    def rec(kind, bucket, base, target, created=0):
+        return bytes([kind, bucket, *base, *target]) + \
+            created.to_bytes(3, "little")
+    cur = (1, 0, 2)
+    chain = [rec(0, 1, (1, 0, 2), (2, 0, 3), 10),
+             rec(0, 1, (2, 0, 3), (3, 1, 2), 20),
+             rec(0, 1, (3, 1, 2), (4, 1, 5), 30)]
+    c.add(bytes([1, *cur]) + b"".join(chain), "chain")
+    c.add(bytes([1, *cur]) + b"".join(reversed(chain)) + chain[0], "dup")
+    c.add(bytes([1, *cur]) + chain[0] + rec(0, 1, (1, 0, 2), (9, 0, 3)),
+          "fork")
+    c.add(bytes([1, *cur]) + chain[0] + chain[2], "gap")
+    c.add(bytes([1, *cur]) + rec(3, 0, (7, 0, 1), (1, 0, 2)) +
+          rec(0, 1, (7, 0, 1), (8, 0, 2)) + b"".join(chain), "history")
+    for until in (b"4", b"0x" + b"03" * 32, b"@25", b"2026-11-24T10:00:00Z"):
+        c.add(bytes([5, *cur]) + b"".join(chain) + until, "until")
+
+
 SEEDS = {
     "fuzz_cbor": seeds_cbor,
     "fuzz_cid": seeds_cid,
@@ -238,6 +324,9 @@ SEEDS = {
     "fuzz_stream": seeds_stream,
     "fuzz_stream_tar": seeds_stream_tar,
     "fuzz_car": seeds_car,
+    "fuzz_migrate": seeds_migrate,
+    "fuzz_proof": seeds_proof,
+    "fuzz_replay": seeds_replay,
 }
 
 

@@ -8,15 +8,14 @@
 #include "fuzz.h"
 #include "stream_feed.h"
 
-struct src {
-	const uint8_t *p;
-	size_t len, off, step;
-};
+/* zstd's largest block; the frame header announces a 128 KiB window
+ * (single-segment off, no checksum, no content size). */
+#define BLOCK_MAX (128u * 1024)
 
 static long
 source(void *ctx, void *buf, size_t cap, struct w3s_err *err)
 {
-	struct src *s = ctx;
+	struct fuzz_src *s = ctx;
 	size_t n = s->len - s->off;
 
 	(void)err;
@@ -30,10 +29,50 @@ source(void *ctx, void *buf, size_t cap, struct w3s_err *err)
 	return (long)n;
 }
 
+struct w3s_stream_reader *
+fuzz_stream_reader(struct fuzz_src *src, const uint8_t *data, size_t size,
+    size_t step)
+{
+	struct w3s_err err;
+
+	src->p = data;
+	src->len = size;
+	src->off = 0;
+	src->step = step;
+	return w3s_stream_reader_new_cb(source, src, &err);
+}
+
+uint8_t *
+fuzz_stream_frame(const uint8_t *data, size_t size, size_t *frame_len)
+{
+	static const uint8_t head[6] = { 0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x38 };
+	size_t nblocks = size / BLOCK_MAX + 1, off = 0, o;
+	uint8_t *frame = malloc(sizeof(head) + 3 * nblocks + size);
+
+	if (frame == NULL)
+		return NULL;
+	memcpy(frame, head, sizeof(head));
+	o = sizeof(head);
+	do {
+		size_t n = size - off > BLOCK_MAX ? BLOCK_MAX : size - off;
+		uint32_t bh = (uint32_t)n << 3 | (off + n == size);
+
+		frame[o++] = bh & 0xff;
+		frame[o++] = (bh >> 8) & 0xff;
+		frame[o++] = (bh >> 16) & 0xff;
+		if (n > 0)
+			memcpy(frame + o, data + off, n);
+		o += n;
+		off += n;
+	} while (off < size);
+	*frame_len = o;
+	return frame;
+}
+
 void
 fuzz_stream_read(const uint8_t *data, size_t size, size_t step)
 {
-	struct src s = { data, size, 0, step };
+	struct fuzz_src s;
 	struct w3s_stream_reader *r;
 	struct w3s_stream_event ev;
 	struct w3s_stream_pos pos;
@@ -41,7 +80,7 @@ fuzz_stream_read(const uint8_t *data, size_t size, size_t step)
 	uint8_t h[W3S_HASH_LEN];
 	int rc, again, events = 0;
 
-	if ((r = w3s_stream_reader_new_cb(source, &s, &err)) == NULL)
+	if ((r = fuzz_stream_reader(&s, data, size, step)) == NULL)
 		return;
 	for (;;) {
 		rc = w3s_stream_next(r, &ev, &err);
