@@ -569,6 +569,11 @@ pos_read(const struct w3s_cbor *m, struct w3s_pos_info *in,
 	size_t len, count;
 	int rc;
 
+	/* A map that carries a node key and a signature is taken for a
+	 * proof: from here on what does not fit is a damaged or forged one
+	 * (W3S_EVERIFY from the caller), also a changed format or version. */
+	*recognized = w3s_cbor_map_get(m, "node_key") != NULL &&
+	    w3s_cbor_map_get(m, "signature") != NULL;
 	if ((rc = w3s_cbor_get_text(m, "format", &fmt, NULL, err)) != 0)
 		return rc;
 	if (strcmp(fmt, W3S_POS_FORMAT) != 0)

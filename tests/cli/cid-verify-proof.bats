@@ -1,0 +1,243 @@
+#!/usr/bin/env bats
+# cid-verify: challenge answers (every leaf and several chunks, a flipped
+# byte, an older commitment, the w3s vectors' challenge_proof_response
+# cases) and Proof-of-Sync (made and checked, tampered, another nonce or
+# root or key, an unanchored bucket, a store that lacks a sampled chunk),
+# with their exit codes.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+VECTORS="${W3SYNC_VECTORS:-$BATS_TEST_DIRNAME/../../../shared/vectors}"
+
+setup() {
+	cd "$BATS_TEST_TMPDIR" || exit 1
+	make_key k.pem
+	make_key other.pem
+	gen_file f0 700000
+	head -c 300000 /dev/urandom >f1
+	printf 'hello' >f2
+	run -0 segment-add --store s --bucket 1 --create --key k.pem f0 f1 f2
+	root=$(awk '$1 == "mmr_root" { print $2 }' <<<"$output")
+}
+
+field() {
+	awk -v k="$1" '$1 == k { print $2 }' <<<"$output"
+}
+
+# Flips the byte at offset $2 of the hex string $1 (offsets count bytes
+# after the 0x); the hex comes on standard input when $1 is -.
+flip_hex() {
+	if [ "$1" = - ]; then cat; else printf '%s' "$1"; fi |
+		python3 -c 'import sys; h=sys.stdin.read().strip()[2:]; i=int(sys.argv[1]); b=bytearray.fromhex(h); b[i]^=1; print("0x"+b.hex())' "$2"
+}
+
+@test "answers for every leaf and several chunks verify under the chain's rules" {
+	for leaf in 0 1 2; do
+		n=$(sqlite3 s/buckets/1/meta.db "SELECT chunk_count FROM leaf WHERE seq = $leaf")
+		for ((chunk = 0; chunk < n; chunk++)); do
+			cid-verify --store s --bucket 1 --challenge "$leaf:$chunk" >a.hex
+			run -0 cid-verify --check-challenge @a.hex --root "$root" --leaf "$leaf" --chunk "$chunk" --leaf-count 3
+			assert_output valid
+		done
+	done
+	# The answer presented for another leaf, chunk or count fails.
+	cid-verify --store s --bucket 1 --challenge 0:1 >a.hex
+	run -1 --separate-stderr cid-verify --check-challenge @a.hex --root "$root" --leaf 1 --chunk 1 --leaf-count 3
+	assert_output invalid
+	run -1 cid-verify --check-challenge @a.hex --root "$root" --leaf 0 --chunk 2 --leaf-count 3
+	run -1 cid-verify --check-challenge @a.hex --root "$root" --leaf 0 --chunk 1 --leaf-count 4
+}
+
+@test "the answer is ChallengeResponse::Proof: variant 0, the chunk, the proofs" {
+	run -0 cid-verify --store s --bucket 1 --challenge 2:0 --json
+	run -0 python3 -c '
+import json,sys
+d=json.loads(sys.argv[1]); b=bytes.fromhex(d["response"][2:])
+assert b[0]==0 and b[1]==5<<2 and b[2:7]==b"hello", b[:8]
+assert d["seq"]==2 and d["leaf_count"]==3' "$output"
+}
+
+@test "an answer with one flipped byte fails (exit 1)" {
+	h=$(cid-verify --store s --bucket 1 --challenge 2:0)
+	run -0 cid-verify --check-challenge "$h" --root "$root" --leaf 2 --chunk 0 --leaf-count 3
+	# In the chunk, a peak, the leaf, a sibling of the mmr proof.
+	for off in 3 10 45 80; do
+		run -1 --separate-stderr cid-verify --check-challenge "$(flip_hex "$h" "$off")" --root "$root" --leaf 2 --chunk 0 --leaf-count 3
+	done
+	cid-verify --store s --bucket 1 --challenge 0:1 | flip_hex - 20000 >bad.hex
+	run -1 --separate-stderr cid-verify --check-challenge - --root "$root" --leaf 0 --chunk 1 --leaf-count 3 <bad.hex
+	[[ $stderr == *"does not hash up its proof"* ]]
+}
+
+@test "malformed answers exit 4" {
+	run -4 cid-verify --check-challenge 0xzz --root "$root" --leaf 0 --chunk 0 --leaf-count 3
+	run -4 cid-verify --check-challenge 0x01 --root "$root" --leaf 0 --chunk 0 --leaf-count 3
+	h=$(cid-verify --store s --bucket 1 --challenge 2:0)
+	run -4 cid-verify --check-challenge "${h}00" --root "$root" --leaf 2 --chunk 0 --leaf-count 3
+	run -4 cid-verify --check-challenge "${h:0:100}" --root "$root" --leaf 2 --chunk 0 --leaf-count 3
+	run -4 cid-verify --check-challenge "$h" --root 0x12 --leaf 2 --chunk 0 --leaf-count 3
+	run -2 cid-verify --check-challenge "$h" --root "$root" --leaf 2 --chunk 0
+	run -2 cid-verify --check-challenge "$h" --root "$root" --leaf 2 --chunk 0 --leaf-count 3 --store s
+}
+
+@test "against an older commitment the proof is over that commitment's window" {
+	old=$root
+	run -0 segment-add --store s --bucket 1 --key k.pem f1 f2
+	new=$(field mmr_root)
+	[ "$new" != "$old" ]
+	cid-verify --store s --bucket 1 --challenge 1:0 --commitment "$old" >a.hex
+	run -0 cid-verify --check-challenge @a.hex --root "$old" --leaf 1 --chunk 0 --leaf-count 3
+	run -1 cid-verify --check-challenge @a.hex --root "$new" --leaf 1 --chunk 0 --leaf-count 5
+	cid-verify --store s --bucket 1 --challenge 4:0 >b.hex
+	run -0 cid-verify --check-challenge @b.hex --root "$new" --leaf 4 --chunk 0 --leaf-count 5
+	# Past the old commitment's leaves, an unknown root: exit 5.
+	run -5 cid-verify --store s --bucket 1 --challenge 3:0 --commitment "$old"
+	run -5 cid-verify --store s --bucket 1 --challenge 0:9
+	run -5 cid-verify --store s --bucket 1 --challenge 0:0 --commitment 0x$(printf '%064d' 7)
+	# After a drop, the commitment between: a later start_seq, its window
+	# rebuilt in memory.
+	run -0 segment-drop --store s --bucket 1 --before 1 --admin-key k.pem
+	dropped=$(field mmr_root)
+	run -0 segment-add --store s --bucket 1 --key k.pem f2
+	cid-verify --store s --bucket 1 --challenge 0:0 --commitment "$dropped" >c.hex
+	run -0 cid-verify --check-challenge @c.hex --root "$dropped" --leaf 0 --chunk 0 --leaf-count 4
+	# The first old commitment's leaf 0 was dropped.
+	run -5 cid-verify --store s --bucket 1 --challenge 0:0 --commitment "$old"
+}
+
+@test "the w3s vectors' challenge_proof_response cases through --check-challenge" {
+	[ -f "$VECTORS/w3s/vectors.json" ] || skip "no vectors at $VECTORS"
+	python3 - "$VECTORS/w3s/vectors.json" >cases <<'EOF'
+import json, sys
+def c(n):
+    if n < 64: return bytes([n << 2])
+    if n < 1 << 14: return ((n << 2) | 1).to_bytes(2, "little")
+    return ((n << 2) | 2).to_bytes(4, "little")
+def blob(b):
+    if "ascii" in b: return b["ascii"].encode()
+    if "hex" in b: return bytes.fromhex(b["hex"])
+    raise SystemExit("blob kind")
+def merkle(sib, path):
+    return c(len(sib)) + b"".join(bytes.fromhex(s) for s in sib) + c(len(path)) + bytes(1 if p else 0 for p in path)
+for v in json.load(open(sys.argv[1])):
+    if v["kind"] != "challenge_proof_response": continue
+    i = v["input"]; m = i["mmr_proof"]; l = m["leaf"]
+    chunk = blob(i["chunk"])
+    mmr = c(len(m["peaks"])) + b"".join(bytes.fromhex(p) for p in m["peaks"]) \
+        + bytes.fromhex(l["data_root"]) + l["data_size"].to_bytes(8, "little") \
+        + l["total_size"].to_bytes(8, "little") + merkle(m["siblings"], m["path"])
+    cp = i["chunk_proof"]
+    enc = b"\0" + c(len(chunk)) + chunk + mmr + merkle(cp["siblings"], cp["path"])
+    # The newest rule binds the leaf: the one case that passes only the
+    # older unbound check fails here.
+    want = 0 if v["expected"] and i["verifier"] == "bound" else 1
+    print(v["name"], "0x" + enc.hex(), i["root"], i["leaf_index"], i["chunk_index"], i["leaf_count"], want)
+EOF
+	[ "$(wc -l <cases)" -eq 39 ]
+	while read -r name hex vroot leaf chunk count want; do
+		run -"$want" cid-verify --check-challenge "$hex" --root "0x$vroot" --leaf "$leaf" --chunk "$chunk" --leaf-count "$count"
+	done <cases
+}
+
+@test "a Proof-of-Sync made and checked (exit 0), in text and json" {
+	run -0 --separate-stderr cid-verify --store s --bucket 1 --prove --key k.pem --nonce 0x5be1f00d8c3a77e2 --samples 8 --output p.cbor
+	[ "$(field status)" = valid ]
+	[ "$(field samples)" = 8 ]
+	key=$(field node_key)
+	run -0 --separate-stderr cid-verify --check-proof p.cbor --root "$root"
+	[ "$(field mmr_root)" = "$root" ]
+	[ "$(field bucket)" = 1 ]
+	[ "$(field nonce)" = 0x5be1f00d8c3a77e2 ]
+	run -0 cid-verify --check-proof p.cbor --trust-root "$root" --key "$key" --nonce 5be1f00d8c3a77e2
+	run -0 cid-verify --check-proof - --root "$root" --key k.pem <p.cbor
+	run -0 cid-verify --check-proof p.cbor --root "$root" --json
+	run -0 python3 -c '
+import json,sys
+d=json.loads(sys.argv[1])
+assert d["valid"] is True and len(d["samples"])==8 and d["leaf_count"]==3
+r=bytes.fromhex(d["sync_roots"][2:]); root=bytes.fromhex(sys.argv[2][2:])
+assert r==(b"\x01"+root)*7, r.hex()
+assert len(bytes.fromhex(d["sync_signature"][2:]))==64' "$output" "$root"
+	# The proof on standard output is the same kind of document.
+	cid-verify --store s --bucket 1 --prove --key k.pem --nonce 00 --samples 2 >q.cbor
+	run -0 cid-verify --check-proof q.cbor --root "$root" --nonce 00
+}
+
+@test "the statement signature and sync signature verify with openssl" {
+	run -0 cid-verify --store s --bucket 1 --prove --key k.pem --nonce 01 --samples 1 --output p.cbor --json
+	python3 -c '
+import json,sys
+d=json.loads(sys.argv[1])
+open("roots.bin","wb").write(bytes.fromhex(d["sync_roots"][2:]))
+open("roots.sig","wb").write(bytes.fromhex(d["sync_signature"][2:]))' "$output"
+	openssl pkey -in k.pem -pubout -out k.pub 2>/dev/null
+	run -0 openssl pkeyutl -verify -pubin -inkey k.pub -rawin -in roots.bin -sigfile roots.sig
+}
+
+@test "a tampered Proof-of-Sync fails (exit 1): any byte, nonce, root, key" {
+	cid-verify --store s --bucket 1 --prove --key k.pem --nonce aabbcc --samples 3 --output p.cbor >/dev/null
+	size=$(stat -c %s p.cbor)
+	for off in 0 1 5 40 100 200 300 $((size / 2)) $((size - 70)) $((size - 1)); do
+		python3 -c 'import sys; b=bytearray(open("p.cbor","rb").read()); b[int(sys.argv[1])]^=0x04; open("t.cbor","wb").write(b)' "$off"
+		run -1 --separate-stderr cid-verify --check-proof t.cbor --root "$root"
+	done
+	run -1 --separate-stderr cid-verify --check-proof p.cbor --root "$root" --nonce aabbcd
+	[[ $stderr == *"another nonce"* ]]
+	run -1 --separate-stderr cid-verify --check-proof p.cbor --root 0x$(printf '%064d' 3)
+	[[ $stderr == *"not the trusted root"* ]]
+	run -1 --separate-stderr cid-verify --check-proof p.cbor --root "$root" --key other.pem
+	[[ $stderr == *"made by node key"* ]]
+	head -c 100 p.cbor >t.cbor
+	run -1 cid-verify --check-proof t.cbor --root "$root"
+}
+
+@test "a proof for an old nonce, re-signed positions: the positions must be derived" {
+	# Same store, two nonces: the positions differ and neither proof
+	# checks under the other nonce.
+	cid-verify --store s --bucket 1 --prove --key k.pem --nonce 01 --samples 4 --output a.cbor >/dev/null
+	cid-verify --store s --bucket 1 --prove --key k.pem --nonce 02 --samples 4 --output b.cbor >/dev/null
+	run -1 cid-verify --check-proof a.cbor --root "$root" --nonce 02
+	run -0 cid-verify --check-proof b.cbor --root "$root" --nonce 02
+}
+
+@test "an unanchored bucket is refused (exit 5)" {
+	# Another node's key: the bucket records no trusted key and its
+	# commitment is not signed by this node.
+	run -5 --separate-stderr cid-verify --store s --bucket 1 --prove --key other.pem --nonce 01 --output p.cbor
+	[[ $stderr == *"unanchored"* ]]
+	[ ! -s p.cbor ]
+}
+
+@test "a store that lacks a sampled chunk cannot make a proof (exit 3)" {
+	sqlite3 s/buckets/1/chunks.db "DELETE FROM chunk"
+	run -3 --separate-stderr cid-verify --store s --bucket 1 --prove --key k.pem --nonce 01 --samples 1 --output p.cbor
+	[[ $stderr == *"is missing"* ]]
+}
+
+@test "proof usage errors (2), malformed arguments (4), unreadable files (7)" {
+	run -2 cid-verify --store s --bucket 1 --prove --nonce 01 --output p.cbor
+	run -2 cid-verify --store s --bucket 1 --prove --key k.pem --output p.cbor
+	run -2 cid-verify --store s --bucket 1 --prove --key k.pem --nonce 01 --samples 0
+	run -2 cid-verify --store s --bucket 1 --prove --challenge 0:0 --key k.pem --nonce 01
+	run -2 cid-verify --check-proof p.cbor
+	run -2 cid-verify --store s --bucket 1 --challenge 0
+	run -4 cid-verify --store s --bucket 1 --prove --key k.pem --nonce xyz --output p.cbor
+	run -4 cid-verify --store s --bucket 1 --prove --key k.pem --nonce "$(printf '%0514d' 0)" --output p.cbor
+	printf '\xa1\x66format\x63abc' >other.cbor
+	run -4 cid-verify --check-proof other.cbor --root "$root"
+	run -7 cid-verify --check-proof nosuch --root "$root"
+	chmod 644 k.pem
+	run -7 cid-verify --store s --bucket 1 --prove --key k.pem --nonce 01 --output p.cbor
+}
+
+@test "--help, the man page SYNOPSIS and both completions agree (see cid-verify.bats)" {
+	run -0 cid-verify --help
+	for opt in --store --bucket --all --trust-root --sample --jobs --challenge --commitment --check-challenge --leaf --chunk --leaf-count --prove --key --nonce --samples --output --check-proof; do
+		assert_output --partial -- "$opt"
+	done
+	run -0 bash -c ". '$BATS_TEST_DIRNAME/../../completions/bash/w3sync'; mkdir -p st/buckets/4 st/buckets/12; COMP_WORDS=(cid-verify --store st --bucket ''); COMP_CWORD=4; _w3sync_cid_verify; echo \"\${COMPREPLY[*]}\""
+	assert_output '12 4'
+	run -0 bash -c ". '$BATS_TEST_DIRNAME/../../completions/bash/w3sync'; W3SYNC_STORE=st; COMP_WORDS=(cid-verify --bucket ''); COMP_CWORD=2; _w3sync_cid_verify; echo \"\${COMPREPLY[*]}\""
+	assert_output '12 4'
+}
