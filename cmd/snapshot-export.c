@@ -42,9 +42,9 @@ struct opts {
 
 static const char usage_text[] =
     "usage: snapshot-export --store dir (--bucket id | --all) [--since spec]\n"
-    "                       [--split] [-o file | -o dir/] [--resume token]\n"
-    "                       [--level n] [--dry-run] [--progress | --quiet]\n"
-    "                       [--json]\n"
+    "                       [--split] [--output file | --output dir/]\n"
+    "                       [--resume token] [--level n] [--dry-run]\n"
+    "                       [--progress | --quiet] [--json]\n"
     "       snapshot-export --help | --version\n";
 
 static const char help_text[] =
@@ -65,7 +65,7 @@ static const char help_text[] =
     "  -r, --resume token    start after the chunks a receiver holds\n"
     "  -l, --level n         zstd level, 1 (default) to 19; 0 stores\n"
     "  -n, --dry-run         write nothing; print the commitment and counts\n"
-    "  -P, --progress        show progress on stderr (default: on a terminal)\n"
+    "  -p, --progress        show progress on stderr (default: on a terminal)\n"
     "  -q, --quiet           no progress\n"
     "  -j, --json            one JSON object per archive\n"
     "  -h, --help            print this help and exit\n"
@@ -92,7 +92,7 @@ parse_options(int argc, char **argv, struct opts *o)
 		{ "resume", required_argument, NULL, 'r' },
 		{ "level", required_argument, NULL, 'l' },
 		{ "dry-run", no_argument, NULL, 'n' },
-		{ "progress", no_argument, NULL, 'P' },
+		{ "progress", no_argument, NULL, 'p' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -107,7 +107,7 @@ parse_options(int argc, char **argv, struct opts *o)
 
 	o->level = W3S_STREAM_LEVEL_DEFAULT;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":s:b:aS:xo:r:l:nPqjhV", longopts,
+	while ((ch = getopt_long(argc, argv, ":s:b:aS:xo:r:l:npqjhV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 's':
@@ -148,7 +148,7 @@ parse_options(int argc, char **argv, struct opts *o)
 		case 'n':
 			o->dry_run = 1;
 			break;
-		case 'P':
+		case 'p':
 			o->progress = W3S_CLI_PROGRESS_ON;
 			break;
 		case 'q':
@@ -298,6 +298,14 @@ write_to_dir(struct sink *s, struct w3s_export *x,
 
 	if (dir_path(s->o, in, &path) != 0)
 		return w3s_err_set(err, W3S_ESYS, "out of memory");
+	/* dir/ names a directory: made when missing (not its parents). */
+	if (mkdir(s->o->output, 0777) != 0 && errno != EEXIST) {
+		rc = errno == ENOENT ? w3s_err_set(err, W3S_EUSAGE, "cannot"
+		    " make %s: no parent directory", s->o->output) :
+		    w3s_err_sys(err, errno, "cannot make %s", s->o->output);
+		free(path);
+		return rc;
+	}
 	if (lstat(path, &st) == 0) {
 		w3s_cli_warnf("bucket %llu: %s exists: not overwritten",
 		    (unsigned long long)in->bucket, path);
