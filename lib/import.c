@@ -550,6 +550,8 @@ on_chunk(struct w3s_import *im, const struct w3s_stream_chunk *c,
 			im->res.chunks_skipped++;
 		return 0;
 	}
+	if (im->res.already)
+		im->res.chunks_skipped++;
 	if (im->check_refs && hashset_find(&im->carried, c->hash, 1) < 0)
 		return w3s_err_sys(err, ENOMEM, "cannot keep the chunk set");
 	return 0;
