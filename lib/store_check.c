@@ -163,13 +163,13 @@ check_chunks(struct w3s_bucket *b, sqlite3_stmt *sc,
 		return store_dberr(b->meta, rc, err, "cannot read bucket %"
 		    PRIu64, b->id);
 	sqlite3_reset(sc);
+	r->chunk_refs += n;
 	w3s_merkle_builder_finish(&mb, root);
 	if (n != seg->chunk_count || size != seg->leaf.data_size ||
 	    memcmp(root, seg->leaf.data_root, W3S_H256) != 0)
 		return w3s_err_set(err, W3S_EVERIFY, "segment %" PRIu64
 		    ": its chunk list does not give its data root and size",
 		    seg->seq);
-	r->chunk_refs += n;
 	return 0;
 }
 
