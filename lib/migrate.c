@@ -20,6 +20,7 @@
 #include <w3s/migrate.h>
 #include <w3s/mmr.h>
 #include <w3s/scale.h>
+#include <w3s/scrub.h>
 #include <w3s/store.h>
 
 /* ---- durations ------------------------------------------------------- */
@@ -617,37 +618,19 @@ find_from_signature(struct w3s_bucket *b, const struct w3s_migrate_offer *o,
 	    hex);
 }
 
-/* Reports every chunk the held segments reference and the bucket does
- * not store; W3S_EINCOMPLETE with the count. */
-static int
-report_missing(struct w3s_bucket *b, const struct w3s_commitment *c,
-    w3s_migrate_missing_fn *missing, void *ctx, struct w3s_err *err)
-{
-	struct w3s_store_iter *it = NULL;
-	struct w3s_chunk_ref ref;
-	uint64_t n = 0, total = 0;
-	int rc, present;
+/* The scrub's problems: missing chunks go to the caller's function. */
+struct missing_ctx {
+	w3s_migrate_missing_fn *fn;
+	void *ctx;
+};
 
-	if ((rc = w3s_bucket_chunks(b, c->start_seq, W3S_STORE_SEQ_MAX,
-	    W3S_CHUNKS_FIRST, &it, err)) != 0)
-		return rc;
-	while ((rc = w3s_store_iter_chunk(it, &ref, err)) == 1) {
-		total++;
-		if ((rc = w3s_bucket_chunk_has(b, ref.hash, &present,
-		    err)) != 0)
-			break;
-		if (present)
-			continue;
-		n++;
-		if (missing != NULL)
-			missing(ctx, ref.seq, ref.index, ref.hash);
-	}
-	w3s_store_iter_free(it);
-	if (rc < 0)
-		return rc;
-	return w3s_err_set(err, W3S_EINCOMPLETE, "bucket %" PRIu64 " is"
-	    " incomplete: %" PRIu64 " of its %" PRIu64 " chunks are missing",
-	    w3s_bucket_id(b), n, total);
+static void
+on_scrub_problem(void *ctx, const struct w3s_scrub_problem *p)
+{
+	struct missing_ctx *m = ctx;
+
+	if (p->kind == W3S_SCRUB_CHUNK_MISSING && m->fn != NULL)
+		m->fn(m->ctx, p->seq, p->index, p->hash);
 }
 
 /* Everything about the bucket, in the snapshot the caller holds. */
@@ -657,8 +640,10 @@ accept_bucket(struct w3s_bucket *b, const struct w3s_migrate_offer *o,
     struct w3s_migrate_acceptance *a, struct w3s_err *err)
 {
 	const struct w3s_commitment *want = &o->commitment;
+	struct missing_ctx mctx = { missing, ctx };
+	struct w3s_scrub_opts opts = { 0 };
+	struct w3s_scrub_report r;
 	struct w3s_commitment c;
-	struct w3s_check_report r;
 	struct w3s_mmr_store ms;
 	uint8_t root[W3S_H256];
 	char h1[W3S_HEX32_LEN], h2[W3S_HEX32_LEN];
@@ -704,13 +689,20 @@ accept_bucket(struct w3s_bucket *b, const struct w3s_migrate_offer *o,
 	if (a->has_from_signature && (rc = find_from_signature(b, o, &c,
 	    a->from_signature, err)) != 0)
 		return rc;
-	/* The full scrub: every data root, MMR node and signature, and
-	 * every chunk's bytes hashed. */
-	rc = w3s_bucket_check(b, W3S_CHECK_PAYLOADS, &r, err);
+	/* The full scrub (lib/scrub): every chunk's bytes hashed, every data
+	 * root, MMR node, the root and every signature. */
+	opts.problem = on_scrub_problem;
+	opts.ctx = &mctx;
+	rc = w3s_scrub_bucket(b, &opts, &r, err);
 	if (rc == W3S_EINCOMPLETE)
-		return report_missing(b, &c, missing, ctx, err);
+		return w3s_err_set(err, W3S_EINCOMPLETE, "bucket %" PRIu64 " is"
+		    " incomplete: %" PRIu64 " of its %" PRIu64 " chunks are"
+		    " missing", o->bucket, r.missing, r.chunk_refs);
 	if (rc != 0)
 		return rc;
+	if (!same_commitment(&r.commitment, &c))
+		return w3s_err_set(err, W3S_ESYS, "bucket %" PRIu64 ": the"
+		    " scrub read another snapshot", o->bucket);
 	if (!a->has_from_signature && (r.chunk_refs != o->counts.chunks ||
 	    r.bytes != o->counts.bytes))
 		return w3s_err_set(err, W3S_EVERIFY, "bucket %" PRIu64 " holds"

@@ -111,8 +111,9 @@ int w3s_migrate_offer_make(struct w3s_bucket *b, const struct w3s_key *key,
     const uint8_t to[W3S_PUBKEY_LEN], uint64_t now, uint64_t ttl,
     struct w3s_migrate_offer *o, struct w3s_err *err);
 
-/* Called by w3s_migrate_accept for each chunk missing from the bucket
- * (each hash once, in export order), before it returns W3S_EINCOMPLETE. */
+/* Called by w3s_migrate_accept for each chunk reference missing from the
+ * bucket (segment order, then chunk order), before it returns
+ * W3S_EINCOMPLETE. */
 typedef void w3s_migrate_missing_fn(void *ctx, uint64_t seq, uint64_t index,
     const uint8_t hash[W3S_H256]);
 
@@ -131,10 +132,10 @@ typedef void w3s_migrate_missing_fn(void *ctx, uint64_t seq, uint64_t index,
  *    them (W3S_EUSAGE: unanchored);
  *  - a commitment later than the offered one needs a checkpoint of it
  *    signed by `from` in the bucket (W3S_EVERIFY), kept in the acceptance;
- *  - the full self-check of the bucket with every chunk's bytes hashed
- *    (w3s_bucket_check with W3S_CHECK_PAYLOADS): a mismatch is W3S_EVERIFY;
- *    missing chunks are W3S_EINCOMPLETE, each reported to missing (may be
- *    NULL) first.
+ *  - the full scrub of the bucket (w3s_scrub_bucket: every chunk's bytes
+ *    hashed, every data root, MMR node and signature): a mismatch is
+ *    W3S_EVERIFY; missing chunks are W3S_EINCOMPLETE, each missing chunk
+ *    reference reported to missing (may be NULL) first.
  * Then *a is filled and signed. offer_digest is H(offer bytes). */
 int w3s_migrate_accept(struct w3s_bucket *b,
     const struct w3s_migrate_offer *o,
