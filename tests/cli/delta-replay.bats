@@ -1,0 +1,295 @@
+#!/usr/bin/env bats
+# delta-replay: a primary makes 200 commits after a snapshot (two of them
+# segment-drops); a replica imports the snapshot and replays the split
+# deltas shuffled, duplicated, over two spools; gaps, forged signatures,
+# --until, forks, every exit code, and agreement of --help, the man page
+# and the completions.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+SRC="$BATS_TEST_DIRNAME/../.."
+N=200
+
+# The primary P (bucket 7): 30 segments, the snapshot, then N commits of
+# one small segment each, except commits 70 and 140, which drop segments
+# from before the snapshot. Its split deltas go to $F/deltas, and the
+# commitment after each commit to $F/commit.K ("mmr_root start_seq
+# leaf_count").
+setup_file() {
+	local F=$BATS_FILE_TMPDIR i
+	cd "$F" || exit 1
+	make_key k.pem
+	make_key admin.pem
+	make_key other.pem
+	for i in $(seq 1 30); do printf 'base %d' "$i" >"b$i"; done
+	segment-add --store P --create --bucket 7 --key k.pem b* >/dev/null
+	snapshot-export --store P --bucket 7 -o snap.tar.zst >/dev/null
+	for i in $(seq 1 $N); do
+		case $i in
+		70) segment-drop --store P --bucket 7 --before 10 \
+			--admin-key admin.pem >out ;;
+		140) segment-drop --store P --bucket 7 --before 20 \
+			--admin-key admin.pem >out ;;
+		*) printf 'commit %d' "$i" >c
+		   segment-add --store P --bucket 7 --key k.pem c >out ;;
+		esac
+		awk '$1 == "mmr_root" { r = $2 } $1 == "start_seq" { s = $2 }
+		    $1 == "leaf_count" { print r, s, $2 }' out >"commit.$i"
+		[ $i = 99 ] && cp -a P P99
+	done
+	mkdir deltas
+	snapshot-export --store P --bucket 7 --since 30 --split -o deltas/ >/dev/null
+	ls deltas >names
+}
+
+setup() {
+	cd "$BATS_TEST_TMPDIR" || exit 1
+	F=$BATS_FILE_TMPDIR
+	cp "$F"/*.pem .
+}
+
+# A replica R with the snapshot imported, trusting the primary's key.
+replica() {
+	snapshot-import --store R --create --trust-key k.pem --quiet \
+		"$F/snap.tar.zst" >/dev/null
+}
+
+# The K-th delta file (1-based, replay order).
+delta() {
+	echo "$F/deltas/$(sed -n "$1p" "$F/names")"
+}
+
+# The replica's commitment, as "mmr_root start_seq leaf_count".
+commitment_of() {
+	snapshot-export --store "$1" --bucket 7 --dry-run |
+		awk '$1 == "mmr_root" { r = $2 } $1 == "start_seq" { s = $2 }
+		    $1 == "leaf_count" { print r, s, $2; exit }'
+}
+
+# Spools a and b: every delta shuffled between them, some twice.
+spools() {
+	local f
+	mkdir -p a b
+	for f in $(ls "$F/deltas" | shuf); do
+		if ((RANDOM % 2)); then cp "$F/deltas/$f" a/; else cp "$F/deltas/$f" b/; fi
+		((RANDOM % 4 == 0)) && cp "$F/deltas/$f" "b/dup-$f"
+	done
+	true
+}
+
+@test "the primary's split deltas: one per commit, two of them drops" {
+	[ "$(wc -l <"$F/names")" -eq $N ]
+	run -0 delta-replay --store "$F/P" --dry-run "$F/deltas"
+	assert_line "planned 0"
+	assert_line "skipped $N"
+}
+
+@test "a replica replays 200 shuffled, duplicated deltas from two spools to the primary's commitment; again changes nothing" {
+	replica
+	spools
+	run -0 --separate-stderr delta-replay --store R --bucket 7 a b
+	assert_line "applied $N"
+	assert_line "held 0"
+	assert_line "anchored yes"
+	[ "$(commitment_of R)" = "$(cat "$F/commit.$N")" ]
+	[ "$(commitment_of R)" = "$(commitment_of "$F/P")" ]
+	# In order: the applied lines follow the commitments of the primary.
+	[ "$(grep -c '^applied seq' <<<"$output")" -eq $N ]
+	run -0 delta-replay --store R a b
+	assert_line "applied 0"
+	assert_line "held 0"
+	[ "$(commitment_of R)" = "$(cat "$F/commit.$N")" ]
+	checker="$(dirname "$(command -v delta-replay)")/../tests/test_store"
+	[ -x "$checker" ] || skip "no test_store next to the programs"
+	run -0 "$checker" check R 7
+}
+
+@test "--dry-run prints the plan in order and changes nothing" {
+	replica
+	spools
+	before=$(commitment_of R)
+	run -0 delta-replay --store R --dry-run a b
+	assert_line "planned $N"
+	[ "$(grep -c '^plan seq' <<<"$output")" -eq $N ]
+	# The plan's sequence numbers go up (drops keep them).
+	grep '^plan seq' <<<"$output" | awk '{ if ($5 < last) exit 1; last = $5 }'
+	[ "$(grep -c '^plan seq \([0-9]*\) -> \1 .* deletions 1 ' <<<"$output")" -eq 2 ]
+	[ "$(commitment_of R)" = "$before" ]
+	run -0 delta-replay --store R --dry-run --json a b
+	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["stop"]=="done" and len(d["steps"])==200 and d["exit"]==0 and d["dry_run"]' "$output"
+}
+
+@test "one delta missing: stops just before it with exit 3 naming the range; with it, completes" {
+	replica
+	mkdir s
+	cp "$F"/deltas/* s/
+	missing=$(delta 120)
+	rm "s/$(basename "$missing")"
+	run -3 --separate-stderr delta-replay --store R s
+	assert_line "applied 119"
+	read -r root119 _ <"$F/commit.119"
+	read -r root120 _ <"$F/commit.120"
+	[[ $stderr == *"missing deltas from $root119 "*" to $root120 "* ]]
+	[ "$(commitment_of R)" = "$(cat "$F/commit.119")" ]
+	cp "$missing" s/
+	run -0 delta-replay --store R s
+	assert_line "applied 81"
+	[ "$(commitment_of R)" = "$(cat "$F/commit.$N")" ]
+}
+
+@test "a forged signature: exit 1, everything before it applied, nothing after" {
+	replica
+	mkdir s
+	cp "$F"/deltas/* s/
+	bad=s/$(basename "$(delta 50)")
+	# Flip a bit of the primary's signature on commit 50's target.
+	python3 - "$bad" <<'EOF'
+import subprocess, sys
+p = sys.argv[1]
+tar = bytearray(subprocess.run(["zstd", "-dc", p], check=True, capture_output=True).stdout)
+# The manifest's signatures array: "signatures" then an array of {key, sig}
+i = tar.index(b"signatures")
+j = tar.index(b"sig", i + 10) + 3 + 2
+tar[j + 10] ^= 1
+open(p, "wb").write(subprocess.run(["zstd", "-c", "-q"], input=bytes(tar), check=True, capture_output=True).stdout)
+EOF
+	run -1 --separate-stderr delta-replay --store R s
+	assert_line "applied 49"
+	[ "$(commitment_of R)" = "$(cat "$F/commit.49")" ]
+}
+
+@test "a delta signed by an untrusted key: exit 1, the ones before applied" {
+	replica
+	# Commit 100 made again by another key: same target, other signer.
+	cp -a "$F/P99" P2
+	printf 'commit 100' >c
+	segment-add --store P2 --bucket 7 --key other.pem c >/dev/null
+	mkdir s o
+	snapshot-export --store P2 --bucket 7 --since "$(awk '{print $2 + $3}' "$F/commit.99")" --split -o o/ >/dev/null
+	cp "$F"/deltas/* s/
+	rm "s/$(basename "$(delta 100)")"
+	cp o/* s/
+	run -1 --separate-stderr delta-replay --store R s
+	assert_line "applied 99"
+	[[ $stderr == *"not trusted"* ]]
+	[ "$(commitment_of R)" = "$(cat "$F/commit.99")" ]
+}
+
+@test "--until a sequence number in the middle stops exactly at that commitment" {
+	replica
+	read -r _ s l <"$F/commit.110"
+	run -0 delta-replay --store R --until $((s + l)) "$F/deltas"
+	[ "$(commitment_of R)" = "$(cat "$F/commit.110")" ]
+	# Already there: nothing to do; before it: exit 5.
+	run -0 delta-replay --store R --until $((s + l)) "$F/deltas"
+	assert_line "applied 0"
+	run -5 delta-replay --store R --until 31 "$F/deltas"
+	# --until a root, then to the end.
+	read -r r _ <"$F/commit.150"
+	run -0 delta-replay --store R --until "$r" "$F/deltas"
+	[ "$(commitment_of R)" = "$(cat "$F/commit.150")" ]
+	run -0 delta-replay --store R "$F/deltas"
+	[ "$(commitment_of R)" = "$(cat "$F/commit.$N")" ]
+}
+
+@test "a fork: two deltas from one base: exit 5 naming both, nothing past the fork" {
+	replica
+	cp -a "$F/P99" P2
+	printf 'something else' >c
+	segment-add --store P2 --bucket 7 --key k.pem c >/dev/null
+	mkdir s o
+	snapshot-export --store P2 --bucket 7 --since "$(awk '{print $2 + $3}' "$F/commit.99")" --split -o o/ >/dev/null
+	cp "$F"/deltas/* o/* s/
+	theirs=$(commitment_of P2 | cut -d' ' -f1)
+	read -r ours _ <"$F/commit.100"
+	run -5 --separate-stderr delta-replay --store R s
+	assert_line "applied 99"
+	[[ $stderr == *forked*"$ours"* && $stderr == *"$theirs"* ]] ||
+		[[ $stderr == *forked*"$theirs"* && $stderr == *"$ours"* ]]
+	[ "$(commitment_of R)" = "$(cat "$F/commit.99")" ]
+}
+
+@test "stdin: concatenated archives, spooled in the store" {
+	replica
+	run -0 bash -c "set -o pipefail; ls '$F/deltas' | shuf | sed 's,^,$F/deltas/,' | xargs cat | delta-replay --store R -"
+	assert_line "applied $N"
+	[ "$(commitment_of R)" = "$(cat "$F/commit.$N")" ]
+	[ -z "$(ls R/tmp)" ]
+}
+
+@test "exit 2: usage errors" {
+	replica
+	run -2 delta-replay "$F/deltas"
+	run -2 delta-replay --store R
+	run -2 delta-replay --store R --until yesterday "$F/deltas"
+	run -2 delta-replay --store R --bucket x "$F/deltas"
+	run -2 delta-replay --store R --min-signers 0 "$F/deltas"
+	run -2 delta-replay --store R --trust-root 0x12 "$F/deltas"
+	run -2 delta-replay --store R --frobnicate "$F/deltas"
+	run -2 delta-replay --store R - - </dev/null
+	run -2 delta-replay --store nowhere "$F/deltas"
+	run -2 delta-replay --store R --bucket 8 "$F/deltas"
+}
+
+@test "exit 4: a file that is not a delta archive; exit 7: one that cannot be read" {
+	replica
+	echo garbage >junk.tar.zst
+	run -4 --separate-stderr delta-replay --store R junk.tar.zst
+	[[ $stderr == *"junk.tar.zst: not a delta archive"* ]]
+	run -7 delta-replay --store R no-such-file.tar.zst
+}
+
+@test "exit 5: only another bucket's deltas; exit 6: another writer holds the bucket" {
+	replica
+	mkdir -p X
+	segment-add --store R --bucket 9 --create --key k.pem "$F/c" >/dev/null 2>&1 ||
+		segment-add --store R --create --bucket 9 --key k.pem k.pem >/dev/null
+	run -5 delta-replay --store R --bucket 9 "$F/deltas"
+	flock R/buckets/7/lock sleep 5 &
+	sleep 0.5
+	run -6 delta-replay --store R "$F/deltas"
+	wait
+}
+
+long_opts() {
+	grep -o -- '--[a-z][a-z-]*' | sort -u | tr '\n' ' '
+}
+short_opts() {
+	grep -oE -- '(^|[^-a-z])-[a-zA-Z]\b' | grep -oE -- '-[a-zA-Z]' | sort -u | tr '\n' ' '
+}
+
+@test "--help, the man page SYNOPSIS and both completions list the same options" {
+	help=$(delta-replay --help)
+	usage=$(sed -n '1,/^$/p' <<<"$help")
+	optlist=$(sed -n '/^options:/,/^$/p' <<<"$help")
+	man=$(mandoc -Tascii "$SRC/man/delta-replay.1" | col -bx)
+	synopsis=$(sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' <<<"$man")
+	manopts=$(sed -n '/^OPTIONS/,/^OUTPUT/p' <<<"$man" | grep -E '^     -')
+	bash_fn=$(sed -n '/^_w3sync_delta_replay()/,/^}/p' "$SRC/completions/bash/w3sync")
+	zsh_fn=$(sed -n '/^_w3sync_delta_replay()/,/^}/p' "$SRC/completions/zsh/_w3sync")
+
+	want=$(long_opts <<<"$usage")
+	echo "usage: $want"
+	[ "$want" = "--bucket --dry-run --help --json --min-signers --progress --quiet --store --trust-key --trust-root --until --version --wait " ]
+	[ "$(long_opts <<<"$optlist")" = "$want" ]
+	[ "$(long_opts <<<"$synopsis")" = "$want" ]
+	[ "$(long_opts <<<"$manopts")" = "$want" ]
+	[ "$(long_opts <<<"$bash_fn")" = "$want" ]
+	[ "$(long_opts <<<"$zsh_fn")" = "$want" ]
+
+	short=$(short_opts <<<"$optlist")
+	echo "short: $short"
+	[ "$short" = "-V -b -h -j -k -m -n -p -q -r -s -u -w " ]
+	[ "$(short_opts <<<"$manopts")" = "$short" ]
+	[ "$(sed -n "/local opts=/,/'\$/p" <<<"$bash_fn" | short_opts)" = "$short" ]
+	mandoc -Tlint -Wwarning "$SRC/man/delta-replay.1"
+}
+
+@test "--help and --version print to stdout and exit 0" {
+	run -0 --separate-stderr delta-replay --help
+	assert_line --partial "usage: delta-replay"
+	[ -z "$stderr" ]
+	run -0 delta-replay --version
+	assert_output --partial "delta-replay (w3sync)"
+}
