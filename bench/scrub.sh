@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Speed of the full store scrub (cid-verify --store DIR --bucket ID), side
+# by side with libsodium's BLAKE2b and b2sum over the same bytes.
+#
+#   bench/scrub.sh [SIZE]     SIZE in bytes or with an IEC suffix (1G, 256M);
+#                             default 1G of random data in 16 MiB files
+#
+# The target (DESIGN.md section 9): the scrub runs at 90% or more of
+# BLAKE2b speed times the cores. The reference is libsodium's BLAKE2b-256
+# on one core, measured by a small C program (built in the scratch
+# directory) over the data already in memory, times the online cores. The
+# scrub reads every chunk out of SQLite and hashes it on --jobs threads
+# (default: the online cores), so on a machine shared with other work the
+# ratio is noisy: run it on a quiet machine.
+#
+# Every timing is the median of 3 runs with the store in the page cache.
+# W3SYNC_BIN names the directory of the binaries (default bin/ of this tree).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+bindir=${W3SYNC_BIN:-$here/bin}
+size=$(numfmt --from=iec "${1:-${SCRUB_SIZE:-1G}}")
+runs=3
+cores=$(nproc)
+
+for p in cid-verify segment-add; do
+	[ -x "$bindir/$p" ] || {
+		echo "bench/scrub.sh: $bindir/$p not found; run make first" >&2
+		exit 2
+	}
+done
+for tool in b2sum cc pkg-config numfmt openssl; do
+	command -v "$tool" >/dev/null || {
+		echo "bench/scrub.sh: $tool is needed" >&2
+		exit 2
+	}
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/w3sync-bench-scrub.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+data=$work/data.bin
+
+# The baseline: crypto_generichash over the whole file in memory, one
+# thread, after sodium_init() has picked the fastest implementation.
+cat >"$work/b2base.c" <<'EOF'
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include <sodium.h>
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Prints the seconds one BLAKE2b-256 pass over the file takes. */
+int
+main(int argc, char **argv)
+{
+	unsigned char out[32];
+	unsigned char *buf;
+	size_t len = 0, cap = 1 << 20, n;
+	FILE *f;
+	double t;
+
+	if (argc != 2 || sodium_init() < 0 || (f = fopen(argv[1], "rb")) == NULL)
+		return 1;
+	if ((buf = malloc(cap)) == NULL)
+		return 1;
+	while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
+		len += n;
+		if (len == cap && (buf = realloc(buf, cap *= 2)) == NULL)
+			return 1;
+	}
+	fclose(f);
+	t = now();
+	crypto_generichash(out, sizeof(out), buf, len, NULL, 0);
+	t = now() - t;
+	printf("%.4f\n", t);
+	free(buf);
+	return 0;
+}
+EOF
+# shellcheck disable=SC2046
+cc -O2 -o "$work/b2base" "$work/b2base.c" $(pkg-config --cflags --libs libsodium)
+
+file_size=$((16 << 20))
+nfiles=$(((size + file_size - 1) / file_size))
+echo "bench/scrub.sh: $(numfmt --to=iec "$size") in $nfiles files, a store in $work, $cores cores"
+head -c "$size" /dev/urandom >"$data"
+mkdir "$work/in"
+split -b "$file_size" -a 4 -d "$data" "$work/in/f"
+openssl genpkey -algorithm ed25519 -out "$work/k.pem" 2>/dev/null
+chmod 600 "$work/k.pem"
+"$bindir/segment-add" --store "$work/s" --bucket 1 --create \
+    --key "$work/k.pem" "$work/in"/f* >/dev/null
+rm -rf "$work/in"
+cat "$work/s/buckets/1/chunks.db" "$data" >/dev/null
+
+# median of the numbers on stdin
+median() {
+	sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
+# seconds CMD...: wall time of one run, output discarded.
+seconds() {
+	local t0 t1
+	t0=$(date +%s%N)
+	"$@" >/dev/null 2>&1
+	t1=$(date +%s%N)
+	echo "scale=4; ($t1 - $t0) / 1000000000" | bc -l
+}
+
+# Alternate the tools run by run, so a noisy neighbour hits them alike.
+: >"$work/t.base"
+: >"$work/t.scrub"
+: >"$work/t.b2sum"
+for ((i = 0; i < runs; i++)); do
+	"$work/b2base" "$data" >>"$work/t.base"
+	seconds "$bindir/cid-verify" --store "$work/s" --bucket 1 >>"$work/t.scrub"
+	seconds b2sum -l 256 "$data" >>"$work/t.b2sum"
+done
+t_base=$(median <"$work/t.base")
+t_scrub=$(median <"$work/t.scrub")
+t_b2sum=$(median <"$work/t.b2sum")
+
+# The scrub must also be right.
+"$bindir/cid-verify" --store "$work/s" --bucket 1 >/dev/null 2>&1 || {
+	echo "bench/scrub.sh: the scrub failed on a clean store" >&2
+	exit 1
+}
+
+mbs() {
+	echo "scale=0; $size / $1 / 1000000" | bc -l
+}
+mb_base=$(mbs "$t_base")
+mb_ref=$((mb_base * cores))
+mb_scrub=$(mbs "$t_scrub")
+ratio=$(awk -v a="$mb_scrub" -v b="$mb_ref" 'BEGIN {printf "%.2f", a / b}')
+printf '%-48s %8s %8s\n' "tool (median of $runs)" seconds MB/s
+printf '%-48s %8.3f %8s\n' "libsodium BLAKE2b-256, 1 core, in memory" "$t_base" "$mb_base"
+printf '%-48s %8s %8s\n' "  x $cores cores (the reference)" - "$mb_ref"
+printf '%-48s %8.3f %8s\n' "b2sum -l 256 (one file, one core)" "$t_b2sum" "$(mbs "$t_b2sum")"
+printf '%-48s %8.3f %8s\n' "cid-verify --store (full scrub, $cores jobs)" "$t_scrub" "$mb_scrub"
+printf 'scrub / (BLAKE2b x cores): %s (target >= 0.9)\n' "$ratio"
+
+met=no
+[ "$(echo "$ratio >= 0.9" | bc -l)" = 1 ] && met=yes
+echo "RESULT name=scrub.cid-verify value=$mb_scrub unit=MB/s peer=libsodium-blake2b-x-$cores-cores peer_value=$mb_ref ratio=$ratio met=$met target=at least 0.9 x BLAKE2b speed x cores (DESIGN.md section 9)"
