@@ -42,52 +42,8 @@ data=$work/data.bin
 
 # The baseline: crypto_generichash over the whole file in memory, one
 # thread, after sodium_init() has picked the fastest implementation.
-cat >"$work/b2base.c" <<'EOF'
-#include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
-
-#include <sodium.h>
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Prints the seconds one BLAKE2b-256 pass over the file takes. */
-int
-main(int argc, char **argv)
-{
-	unsigned char out[32];
-	unsigned char *buf;
-	size_t len = 0, cap = 1 << 20, n;
-	FILE *f;
-	double t;
-
-	if (argc != 2 || sodium_init() < 0 || (f = fopen(argv[1], "rb")) == NULL)
-		return 1;
-	if ((buf = malloc(cap)) == NULL)
-		return 1;
-	while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
-		len += n;
-		if (len == cap && (buf = realloc(buf, cap *= 2)) == NULL)
-			return 1;
-	}
-	fclose(f);
-	t = now();
-	crypto_generichash(out, sizeof(out), buf, len, NULL, 0);
-	t = now() - t;
-	printf("%.4f\n", t);
-	free(buf);
-	return 0;
-}
-EOF
 # shellcheck disable=SC2046
-cc -O2 -o "$work/b2base" "$work/b2base.c" $(pkg-config --cflags --libs libsodium)
+cc -O2 -o "$work/b2base" "$here/bench/b2base.c" $(pkg-config --cflags --libs libsodium)
 
 echo "bench/hash.sh: $(numfmt --to=iec "$size") ($size bytes) of random data in $work"
 head -c "$size" /dev/urandom >"$data"
