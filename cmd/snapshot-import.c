@@ -61,7 +61,7 @@ static const char help_text[] =
     "  -m, --min-signers n     trusted signatures needed (default 1)\n"
     "  -S, --status            print the pending resume tokens and exit\n"
     "  -w, --wait seconds      wait that long for another writer to finish\n"
-    "  -P, --progress          show progress on stderr (default: on a terminal)\n"
+    "  -p, --progress          show progress on stderr (default: on a terminal)\n"
     "  -q, --quiet             no progress\n"
     "  -j, --json              one JSON object per archive instead of lines\n"
     "  -h, --help              print this help and exit\n"
@@ -102,7 +102,7 @@ parse_options(int argc, char **argv, struct opts *o)
 		{ "min-signers", required_argument, NULL, 'm' },
 		{ "status", no_argument, NULL, 'S' },
 		{ "wait", required_argument, NULL, 'w' },
-		{ "progress", no_argument, NULL, 'P' },
+		{ "progress", no_argument, NULL, 'p' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -114,7 +114,7 @@ parse_options(int argc, char **argv, struct opts *o)
 	int ch, rc;
 
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":s:cr:k:m:Sw:PqjhV", longopts,
+	while ((ch = getopt_long(argc, argv, ":s:cr:k:m:Sw:pqjhV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 's':
@@ -150,7 +150,7 @@ parse_options(int argc, char **argv, struct opts *o)
 				    " number of seconds", optarg);
 			o->wait = (unsigned)v;
 			break;
-		case 'P':
+		case 'p':
 			o->progress = W3S_CLI_PROGRESS_ON;
 			break;
 		case 'q':
