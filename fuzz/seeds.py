@@ -324,6 +324,7 @@ SEEDS = {
     "fuzz_stream": seeds_stream,
     "fuzz_stream_tar": seeds_stream_tar,
     "fuzz_car": seeds_car,
+    "fuzz_import": seeds_stream_tar,
     "fuzz_migrate": seeds_migrate,
     "fuzz_proof": seeds_proof,
     "fuzz_replay": seeds_replay,
