@@ -408,6 +408,62 @@ offset_of() {
 	assert_line "mmr_root $ROOT"
 }
 
+have_sync_programs() {
+	command -v snapshot-export >/dev/null && command -v snapshot-import >/dev/null &&
+		command -v delta-replay >/dev/null
+}
+
+commitment_of() {
+	snapshot-export --store "$1" --bucket 7 --dry-run | grep -E '^(mmr_root|start_seq|leaf_count) '
+}
+
+@test "the runbook: a writer adds segments until release; the new store ends at the old one's final commitment" {
+	have_sync_programs || skip "snapshot-export, snapshot-import or delta-replay not built"
+	(
+		i=0
+		while [ ! -e stop ]; do
+			head -c $((i * 7919 % 200000 + 1)) /dev/urandom >w$i
+			segment-add --store old --bucket 7 --key old.pem --wait 30 w$i >/dev/null 2>writer.err ||
+				{ echo $? >writer.status; break; }
+			i=$((i + 1))
+		done
+	) &
+	writer=$!
+	sleep 1
+	run -0 --separate-stderr "$SRC/examples/migrate-provider.sh" old new 7 old.pem new.pem
+	touch stop
+	wait "$writer"
+	[[ $stderr == *"done: bucket 7 is at"* ]]
+	[ "$(cat writer.status)" = 5 ]
+	[ "$(commitment_of new)" = "$(commitment_of old)" ]
+	[ "$(commitment_of old | awk '$1 == "leaf_count" {print $2}')" -gt 3 ]
+	run -0 migrate-provider verify --offer migrate-7.work/offer --acceptance migrate-7.work/acceptance
+	run -5 segment-add --store old --bucket 7 --key old.pem f2
+	# Run again: everything is done already.
+	run -0 "$SRC/examples/migrate-provider.sh" old new 7 old.pem new.pem
+}
+
+@test "the runbook stops with the failing program's status and resumes after a kill" {
+	have_sync_programs || skip "snapshot-export, snapshot-import or delta-replay not built"
+	# A failure: the new key is open to others; offer (reading its public
+	# half) exits 7, and the runbook with it.
+	chmod 644 new.pem
+	run -7 --separate-stderr "$SRC/examples/migrate-provider.sh" old new 7 old.pem new.pem
+	[[ $stderr == *"migrate-provider.sh: error: offer failed with exit status 7 (run again to resume)" ]]
+	chmod 600 new.pem
+	run -0 "$SRC/examples/migrate-provider.sh" old new 7 old.pem new.pem
+	[ "$(commitment_of new)" = "$(commitment_of old)" ]
+	# Killed at random moments of a fresh run, then run again: it completes.
+	for t in 0.2 0.5 1 1.5; do
+		rm -rf new2 mig2 old2
+		cp -a old old2
+		sqlite3 old2/buckets/7/meta.db "DELETE FROM setting WHERE key = 'migrate.handed_over'"
+		WORK_DIR=mig2 timeout -s KILL "$t" "$SRC/examples/migrate-provider.sh" old2 new2 7 old.pem new.pem >/dev/null 2>&1 || true
+		WORK_DIR=mig2 run -0 "$SRC/examples/migrate-provider.sh" old2 new2 7 old.pem new.pem
+		[ "$(commitment_of new2)" = "$(commitment_of old2)" ]
+	done
+}
+
 @test "--help and --version print to stdout and exit 0" {
 	run -0 --separate-stderr migrate-provider --help
 	assert_line --index 0 'usage: migrate-provider offer --store dir --bucket id --to pubkey --key pem'
