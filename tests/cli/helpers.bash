@@ -20,3 +20,42 @@ make_key() {
 gen_file() {
 	python3 -c 'import sys; n=int(sys.argv[2]); open(sys.argv[1],"wb").write(bytes(i % 251 for i in range(n)))' "$1" "$2"
 }
+
+# The long and the short options named in stdin, sorted, on one line.
+long_opts() {
+	grep -o -- '--[a-z][a-z-]*' | sort -u | tr '\n' ' '
+}
+short_opts() {
+	grep -oE -- '(^|[^-a-z])-[a-zA-Z]\b' | grep -oE -- '-[a-zA-Z]' | sort -u | tr '\n' ' '
+}
+
+# `options_agree PROG LONG SHORT`: PROG's --help usage and option list, its
+# man page SYNOPSIS and OPTIONS, and its bash and zsh completion functions
+# (_w3sync_PROG with '-' as '_') all name exactly the long options LONG and
+# the short options SHORT (each as long_opts/short_opts print them), and
+# the man page passes mandoc's lint. SRC is the source tree.
+options_agree() {
+	local prog=$1 want=$2 short=$3 fn=_w3sync_${1//-/_}
+	local help usage optlist man synopsis manopts bash_fn zsh_fn
+	help=$("$prog" --help)
+	usage=$(sed -n '1,/^$/p' <<<"$help")
+	optlist=$(sed -n '/^options:/,/^$/p' <<<"$help")
+	man=$(mandoc -Tascii "$SRC/man/$prog.1" | col -bx)
+	synopsis=$(sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' <<<"$man")
+	manopts=$(sed -n '/^OPTIONS/,/^[A-Z]/p' <<<"$man" | grep -E '^     -')
+	bash_fn=$(sed -n "/^$fn()/,/^}/p" "$SRC/completions/bash/w3sync")
+	zsh_fn=$(sed -n "/^$fn()/,/^}/p" "$SRC/completions/zsh/_w3sync")
+	echo "usage: $(long_opts <<<"$usage")"
+	[ "$(long_opts <<<"$usage")" = "$want" ]
+	[ "$(long_opts <<<"$optlist")" = "$want" ]
+	[ "$(long_opts <<<"$synopsis")" = "$want" ]
+	[ "$(long_opts <<<"$manopts")" = "$want" ]
+	[ "$(long_opts <<<"$bash_fn")" = "$want" ]
+	[ "$(long_opts <<<"$zsh_fn")" = "$want" ]
+	echo "short: $(short_opts <<<"$optlist")"
+	[ "$(short_opts <<<"$optlist")" = "$short" ]
+	[ "$(short_opts <<<"$manopts")" = "$short" ]
+	[ "$(sed -n "/local opts=/,/'\$/p" <<<"$bash_fn" | short_opts)" = "$short" ]
+	[ "$(grep -oE -- "\{-[a-zA-Z]" <<<"$zsh_fn" | tr -d '{' | sort -u | tr '\n' ' ')" = "$short" ]
+	[ -z "$(mandoc -Tlint -Wwarning "$SRC/man/$prog.1")" ]
+}

@@ -448,38 +448,8 @@ bytes 700004" ]
 	[ -z "$(ls -A | grep '\.tmp$')" ]
 }
 
-long_opts() {
-	grep -o -- '--[a-z][a-z-]*' | sort -u | tr '\n' ' '
-}
-short_opts() {
-	grep -oE -- '(^|[^-a-z])-[a-zA-Z]\b' | grep -oE -- '-[a-zA-Z]' | sort -u | tr '\n' ' '
-}
-
 @test "--help, the man page SYNOPSIS and both completions list the same options" {
-	help=$(snapshot-export --help)
-	usage=$(sed -n '1,/^$/p' <<<"$help")
-	optlist=$(sed -n '/^options:/,/^$/p' <<<"$help")
-	man=$(mandoc -Tascii "$SRC/man/snapshot-export.1" | col -bx)
-	synopsis=$(sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' <<<"$man")
-	manopts=$(sed -n '/^OPTIONS/,/^OUTPUT/p' <<<"$man" | grep -E '^     -')
-	bash_fn=$(sed -n '/^_w3sync_snapshot_export()/,/^}/p' "$SRC/completions/bash/w3sync")
-	zsh_fn=$(sed -n '/^_w3sync_snapshot_export()/,/^}/p' "$SRC/completions/zsh/_w3sync")
-
-	want=$(long_opts <<<"$usage")
-	echo "usage: $want"
-	[ "$want" = "--all --bucket --dry-run --help --json --level --output --progress --quiet --resume --since --split --store --version " ]
-	[ "$(long_opts <<<"$optlist")" = "$want" ]
-	[ "$(long_opts <<<"$synopsis")" = "$want" ]
-	[ "$(long_opts <<<"$manopts")" = "$want" ]
-	[ "$(long_opts <<<"$bash_fn")" = "$want" ]
-	[ "$(long_opts <<<"$zsh_fn")" = "$want" ]
-
-	short=$(short_opts <<<"$optlist")
-	echo "short: $short"
-	[ "$short" = "-S -V -a -b -h -j -l -n -o -p -q -r -s -x " ]
-	[ "$(short_opts <<<"$manopts")" = "$short" ]
-	[ "$(sed -n "/local opts=/,/'\$/p" <<<"$bash_fn" | short_opts)" = "$short" ]
-	[ "$(grep -oE -- "\{-[a-zA-Z]" <<<"$zsh_fn" | tr -d '{' | sort -u | tr '\n' ' ')" = "$short" ]
-	run -0 mandoc -Tlint -Wwarning "$SRC/man/snapshot-export.1"
-	[ -z "$output" ]
+	options_agree snapshot-export \
+		"--all --bucket --dry-run --help --json --level --output --progress --quiet --resume --since --split --store --version " \
+		"-S -V -a -b -h -j -l -n -o -p -q -r -s -x "
 }
