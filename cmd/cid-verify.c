@@ -40,6 +40,7 @@ enum mode {
 	MODE_CHECK_CHALLENGE,	/* --check-challenge */
 	MODE_PROVE,	/* --prove */
 	MODE_CHECK_PROOF,	/* --check-proof */
+	MODE_STREAM,	/* --stream: archives, as snapshot-import checks */
 };
 
 /* getopt_long codes of long options without a short form. */
@@ -60,6 +61,7 @@ enum {
 	OPT_NONCE,
 	OPT_SAMPLES,
 	OPT_CHECK_PROOF,
+	OPT_STREAM,
 };
 
 struct opts {
@@ -92,6 +94,7 @@ static const char usage_text[] =
     "[--cid-version 0|1]\n"
     "                  [--base base] [--cid cid] [--root 0x...] file ...\n"
     "       cid-verify --car [--json] [--base base] [--cid cid] file ...\n"
+    "       cid-verify --stream [--trust-root 0x...] [--json] file ...\n"
     "       cid-verify --store dir (--bucket id | --all) [--trust-root 0x...]\n"
     "                  [--sample n] [--jobs n] [--json]\n"
     "       cid-verify --store dir --bucket id --challenge leaf:chunk\n"
@@ -127,6 +130,8 @@ static const char help_text[] =
     "                        the index, and that the roots and linked "
     "blocks\n"
     "                        are in the file; --cid must be a root\n"
+    "      --stream          check snapshot and delta archives as\n"
+    "                        snapshot-import would, without a store\n"
     "  -s, --store dir       scrub buckets of this store (default: "
     "$W3SYNC_STORE)\n"
     "      --bucket id       the bucket, a decimal number\n"
@@ -215,6 +220,7 @@ static const unsigned mode_allows[] = {
 	[MODE_PROVE] = G(G_STORE) | G(G_BUCKET) | G(G_KEY) | G(G_NONCE) |
 	    G(G_SAMPLES) | G(G_OUTPUT),
 	[MODE_CHECK_PROOF] = G(G_ROOT) | G(G_TRUST) | G(G_KEY) | G(G_NONCE),
+	[MODE_STREAM] = G(G_TRUST),
 };
 
 /* A mode option: only one of them. */
@@ -270,6 +276,7 @@ parse_options(int argc, char **argv, struct opts *o)
 		{ "samples", required_argument, NULL, OPT_SAMPLES },
 		{ "output", required_argument, NULL, 'o' },
 		{ "check-proof", required_argument, NULL, OPT_CHECK_PROOF },
+		{ "stream", no_argument, NULL, OPT_STREAM },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -422,6 +429,9 @@ parse_options(int argc, char **argv, struct opts *o)
 		case 'o':
 			so->output = optarg;
 			o->given |= G(G_OUTPUT);
+			break;
+		case OPT_STREAM:
+			rc = set_mode(o, MODE_STREAM, "stream");
 			break;
 		case OPT_CHECK_PROOF:
 			so->proof_file = optarg;
@@ -579,6 +589,16 @@ check_options(struct opts *o)
 			return w3s_cli_usage_error("--%s does not go with %s%s",
 			    given_name[i], o->mode_opt ? "--" : "checking files",
 			    o->mode_opt ? o->mode_opt : "");
+	if (o->mode == MODE_STREAM) {
+		if (o->nfiles == 0)
+			return w3s_cli_usage_error("no file given (use - for "
+			    "standard input)");
+		if (o->trust_root_text != NULL && parse_root("trust-root",
+		    o->trust_root_text, o->trust_root) >= 0)
+			return 4;
+		o->so.trust_root = o->trust_root_text ? o->trust_root : NULL;
+		return -1;
+	}
 	if (o->mode != MODE_FILES && o->mode != MODE_CAR)
 		return check_store_options(o);
 	if (o->cid_text != NULL && (o->alg_set || o->codec_set ||
@@ -939,6 +959,9 @@ main(int argc, char **argv)
 		break;
 	case MODE_CHECK_PROOF:
 		status = run_check_proof(&o.so);
+		break;
+	case MODE_STREAM:
+		status = run_stream(&o.so, o.files, o.nfiles);
 		break;
 	}
 	if (w3s_cli_flush_stdout() != 0)

@@ -38,5 +38,7 @@ int run_challenge(const struct store_opts *o);
 int run_check_challenge(const struct store_opts *o);
 int run_prove(const struct store_opts *o);
 int run_check_proof(const struct store_opts *o);
+/* --stream over the file operands ("-": standard input). */
+int run_stream(const struct store_opts *o, char **files, int nfiles);
 
 #endif
