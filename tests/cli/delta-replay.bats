@@ -252,38 +252,10 @@ EOF
 	wait
 }
 
-long_opts() {
-	grep -o -- '--[a-z][a-z-]*' | sort -u | tr '\n' ' '
-}
-short_opts() {
-	grep -oE -- '(^|[^-a-z])-[a-zA-Z]\b' | grep -oE -- '-[a-zA-Z]' | sort -u | tr '\n' ' '
-}
-
 @test "--help, the man page SYNOPSIS and both completions list the same options" {
-	help=$(delta-replay --help)
-	usage=$(sed -n '1,/^$/p' <<<"$help")
-	optlist=$(sed -n '/^options:/,/^$/p' <<<"$help")
-	man=$(mandoc -Tascii "$SRC/man/delta-replay.1" | col -bx)
-	synopsis=$(sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' <<<"$man")
-	manopts=$(sed -n '/^OPTIONS/,/^OUTPUT/p' <<<"$man" | grep -E '^     -')
-	bash_fn=$(sed -n '/^_w3sync_delta_replay()/,/^}/p' "$SRC/completions/bash/w3sync")
-	zsh_fn=$(sed -n '/^_w3sync_delta_replay()/,/^}/p' "$SRC/completions/zsh/_w3sync")
-
-	want=$(long_opts <<<"$usage")
-	echo "usage: $want"
-	[ "$want" = "--bucket --dry-run --help --json --min-signers --progress --quiet --store --trust-key --trust-root --until --version --wait " ]
-	[ "$(long_opts <<<"$optlist")" = "$want" ]
-	[ "$(long_opts <<<"$synopsis")" = "$want" ]
-	[ "$(long_opts <<<"$manopts")" = "$want" ]
-	[ "$(long_opts <<<"$bash_fn")" = "$want" ]
-	[ "$(long_opts <<<"$zsh_fn")" = "$want" ]
-
-	short=$(short_opts <<<"$optlist")
-	echo "short: $short"
-	[ "$short" = "-V -b -h -j -k -m -n -p -q -r -s -u -w " ]
-	[ "$(short_opts <<<"$manopts")" = "$short" ]
-	[ "$(sed -n "/local opts=/,/'\$/p" <<<"$bash_fn" | short_opts)" = "$short" ]
-	mandoc -Tlint -Wwarning "$SRC/man/delta-replay.1"
+	options_agree delta-replay \
+		"--bucket --dry-run --help --json --min-signers --progress --quiet --store --trust-key --trust-root --until --version --wait " \
+		"-V -b -h -j -k -m -n -p -q -r -s -u -w "
 }
 
 @test "--help and --version print to stdout and exit 0" {
