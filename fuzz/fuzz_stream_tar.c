@@ -13,7 +13,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t *frame = fuzz_stream_frame(data, size, &len);
 
 	if (frame != NULL)
-		fuzz_stream_read(frame, len, 0);
+		fuzz_stream_read(frame, len, 0, NULL);
 	free(frame);
 	return 0;
 }

@@ -322,6 +322,7 @@ SEEDS = {
     "fuzz_scale": seeds_scale,
     "fuzz_manifest": seeds_manifest,
     "fuzz_stream": seeds_stream,
+    "fuzz_stream_scan": seeds_stream,
     "fuzz_stream_tar": seeds_stream_tar,
     "fuzz_car": seeds_car,
     "fuzz_import": seeds_stream_tar,

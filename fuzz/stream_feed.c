@@ -70,7 +70,8 @@ fuzz_stream_frame(const uint8_t *data, size_t size, size_t *frame_len)
 }
 
 void
-fuzz_stream_read(const uint8_t *data, size_t size, size_t step)
+fuzz_stream_read(const uint8_t *data, size_t size, size_t step,
+    struct fuzz_stream_outcome *out)
 {
 	struct fuzz_src s;
 	struct w3s_stream_reader *r;
@@ -78,8 +79,13 @@ fuzz_stream_read(const uint8_t *data, size_t size, size_t step)
 	struct w3s_stream_pos pos;
 	struct w3s_err err;
 	uint8_t h[W3S_HASH_LEN];
-	int rc, again, events = 0;
+	int rc, again;
+	unsigned long events = 0;
 
+	if (out != NULL) {
+		out->rc = W3S_ESYS;
+		out->events = 0;
+	}
 	if ((r = fuzz_stream_reader(&s, data, size, step)) == NULL)
 		return;
 	for (;;) {
@@ -120,4 +126,8 @@ fuzz_stream_read(const uint8_t *data, size_t size, size_t step)
 		    ev.type == W3S_STREAM_EV_EOF);
 	}
 	w3s_stream_reader_free(r);
+	if (out != NULL) {
+		out->rc = rc;
+		out->events = events;
+	}
 }

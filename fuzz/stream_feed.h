@@ -24,7 +24,14 @@ struct w3s_stream_reader *fuzz_stream_reader(struct fuzz_src *src,
 uint8_t *fuzz_stream_frame(const uint8_t *data, size_t size,
     size_t *frame_len);
 
-/* Reads a whole stream to its end or its first error. */
-void fuzz_stream_read(const uint8_t *data, size_t size, size_t step);
+/* How a read ended: 0 at EOF or the error code, after events events. */
+struct fuzz_stream_outcome {
+	int rc;
+	unsigned long events;
+};
+
+/* Reads a whole stream to its end or its first error; out may be NULL. */
+void fuzz_stream_read(const uint8_t *data, size_t size, size_t step,
+    struct fuzz_stream_outcome *out);
 
 #endif
