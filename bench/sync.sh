@@ -200,19 +200,29 @@ pipes=()
 want tar && pipes+=(tar)
 [ "$have_car" = 1 ] && pipes+=(ipfs-car)
 [ "$have_casync" = 1 ] && pipes+=(casync)
-declare -A times=()
+# CPU seconds (user + sys) of every process a pipeline ran: the difference
+# of the shell's children times before and after (bash's times builtin,
+# run in this shell, not in a command substitution).
+cpu_diff() { # cpu_diff FILE0 FILE1
+	awk 'function sec(x, m) { m = x; sub(/m.*/, "", m); sub(/^[0-9]+m/, "", x); sub(/s$/, "", x); return m * 60 + x }
+	FNR == 2 { c[++n] = sec($1) + sec($2) } END { printf "%.2f", c[2] - c[1] }' "$1" "$2"
+}
+declare -A times=() cpus=()
 mem_exp=() mem_imp=()
 for r in $(seq 1 "$RUNS"); do
 	line="run $r:"
 	for p in "${pipes[@]}"; do
 		rm -rf "$dst" "$work/x.car" "$work/x.caidx" "$work/castr"
 		sync
+		times >"$work/c0"
 		t0=$(now)
 		if ! "run_${p//-/_}" || ! sync; then
 			say "$p failed"
 			exit 1
 		fi
 		t1=$(now)
+		times >"$work/c1"
+		cpus[$p]="${cpus[$p]:-} $(cpu_diff "$work/c0" "$work/c1")"
 		# Check the result once, outside the timing.
 		if [ "$r" = 1 ] && ! "check_${p//-/_}"; then
 			say "$p: the copy differs from the source"
@@ -229,12 +239,14 @@ for r in $(seq 1 "$RUNS"); do
 done
 rm -rf "$work/x.car" "$work/x.caidx" "$work/castr"
 
-declare -A med=()
+declare -A med=() cmed=()
 echo
-printf '%-34s %8s %8s %8s\n' "pipeline (median of $RUNS)" seconds MB/s "w3s/peer"
+printf '%-34s %8s %8s %8s %8s\n' "pipeline (median of $RUNS)" seconds MB/s "w3s/peer" "CPU s"
 for p in "${pipes[@]}"; do
 	# shellcheck disable=SC2086
 	med[$p]=$(median ${times[$p]})
+	# shellcheck disable=SC2086
+	cmed[$p]=$(median ${cpus[$p]})
 done
 desc() {
 	case $1 in
@@ -247,7 +259,7 @@ desc() {
 for p in "${pipes[@]}"; do
 	rt=-
 	[ "$have_w3s" = 1 ] && [ "$p" != w3sync ] && rt=$(ratio "${med[w3sync]}" "${med[$p]}")
-	printf '%-34s %8.2f %8s %8s\n' "$(desc "$p")" "${med[$p]}" "$(mbps "$bytes" "${med[$p]}")" "$rt"
+	printf '%-34s %8.2f %8s %8s %8s\n' "$(desc "$p")" "${med[$p]}" "$(mbps "$bytes" "${med[$p]}")" "$rt" "${cmed[$p]}"
 done
 
 t_sync="no slower than the tar pipeline, verifying everything"
@@ -260,6 +272,7 @@ if [ "$have_w3s" = 1 ]; then
 			met=$(yesno le "${med[w3sync]}" "${med[tar]}")
 		fi
 		echo "RESULT name=$name value=${med[w3sync]} unit=s peer=$p peer_value=${med[$p]} ratio=$(ratio "${med[w3sync]}" "${med[$p]}") bytes=$bytes met=$met target=$target"
+		echo "RESULT name=${name/wall/cpu} value=${cmed[w3sync]} unit=s peer=$p peer_value=${cmed[$p]} ratio=$(ratio "${cmed[w3sync]}" "${cmed[$p]}") met=- target=(for information: CPU seconds, user + sys, of all the pipeline's processes)"
 	done
 	# When a peer is missing, still report the w3sync figure for the chart.
 	[ -n "${med[tar]:-}" ] ||
