@@ -91,7 +91,7 @@ rm -rf "$work/seg"
 say "segment-add took $(sub "$t0" "$(now)") s"
 mkdir "$work/deltas"
 "$BIN/snapshot-export" --store "$primary" --bucket 1 --since "$since" \
-	--split -o "$work/deltas/" --quiet
+	--split -o "$work/deltas/" --quiet >/dev/null
 n=$(find "$work/deltas" -type f | wc -l)
 say "$n delta archives, $(du -sk "$work/deltas" | cut -f1) KiB"
 [ "$n" = "$COMMITS" ] || { say "expected $COMMITS delta archives, got $n"; exit 1; }

@@ -7,7 +7,9 @@
 #   W3SYNC_BIN=bin BENCH_LOG=build/bench bench/report.sh [SCRIPT...]
 #
 # SCRIPT names bench scripts to run (default: all); REPORT_ONLY=1 runs none
-# and rebuilds the report from the logs already in BENCH_LOG. The
+# and rebuilds the report from the logs already in BENCH_LOG; BENCH_COMMIT
+# names the commit measured when this is not a git checkout, BENCH_SHARED
+# says in the report how the machine was shared. The
 # environment (W3SYNC_BIN, BENCH_TOOLS, BENCH_DIR, BENCH_BIG, RUNS, ...) is
 # passed on to the scripts. Every DESIGN.md section 9 target has a row,
 # "not measured" with the reason when no script printed its figure. Exits
@@ -156,7 +158,7 @@ report=$OUT/REPORT.md
 	echo
 	echo "- date: $(info date)"
 	echo "- machine: $cores cores, $mem_gib GiB memory, $cpu, Linux $(uname -r)"
-	echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+	echo "- commit: ${BENCH_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}"
 	echo "- load average (1, 5, 15 min) before: $(info load_before); after: $(info load_after)"
 	if [ -n "${BENCH_SHARED:-}" ]; then
 		echo "- **shared machine**: $BENCH_SHARED"
