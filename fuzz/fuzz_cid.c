@@ -1,10 +1,12 @@
 /* CID and multihash parsing (lib/cid.c), binary and text, and the other
  * small text forms an operator or a peer hands in: chunk CIDs of stream
- * entry names, resume tokens, 0x hashes, varints. Whatever parses must
- * format back to something that parses to the same value. */
+ * entry names, resume tokens, --since values, 0x hashes, varints.
+ * Whatever parses must format back to something that parses to the same
+ * value. */
 #include <string.h>
 
 #include <w3s/cid.h>
+#include <w3s/export.h>
 #include <w3s/hex.h>
 #include <w3s/resume.h>
 #include <w3s/stream.h>
@@ -48,6 +50,7 @@ static void
 text(const char *s, size_t len)
 {
 	struct w3s_resume_token tok, tok2;
+	struct w3s_export_since since;
 	char cidtext[W3S_CHUNK_CID_LEN + 1], tokbuf[W3S_RESUME_TOKEN_MAX];
 	uint8_t h[32], h2[32];
 	struct w3s_cid cid, again;
@@ -77,6 +80,9 @@ text(const char *s, size_t len)
 		FUZZ_ASSERT(w3s_resume_token_parse(tokbuf, &tok2, &err) == 0);
 		FUZZ_ASSERT(memcmp(&tok, &tok2, sizeof(tok)) == 0);
 	}
+	if (w3s_export_since_parse(s, &since, &err) == 0 && since.by_root)
+		FUZZ_ASSERT(w3s_hex32_parse(h2, s, &err) == 0 &&
+		    memcmp(h2, since.root, 32) == 0);
 	if (w3s_hex32_parse(h, s, &err) == 0) {
 		char hex[W3S_HEX32_LEN];
 
