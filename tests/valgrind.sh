@@ -51,11 +51,13 @@ done
 
 step "segment-add: 7 segments into a new bucket"
 vg segment-add --store primary --bucket 1 --create --key k.pem data/* >/dev/null
-step "segment-drop: delete_before 2"
+step "segment-drop: delete_before 2, then one more segment-add (signed)"
 if have segment-drop; then
 	vg segment-drop --store primary --bucket 1 --before 2 \
 		--admin-key k.pem >/dev/null
 fi
+head -c 1000 /dev/urandom >late
+vg segment-add --store primary --bucket 1 --key k.pem late >/dev/null
 
 if ! have snapshot-export || ! have snapshot-import; then
 	echo "valgrind: the pipeline needs snapshot-export and snapshot-import" >&2
@@ -64,7 +66,7 @@ fi
 step "snapshot-export | snapshot-import"
 vg snapshot-export --store primary --bucket 1 |
 	vg snapshot-import --store replica --create --trust-key k.pub >/dev/null
-root=$(vg snapshot-export --store replica --bucket 1 --dry-run --json |
+root=$(vg snapshot-export --store primary --bucket 1 --dry-run --json |
 	jq -r .mmr_root)
 
 step "cid-verify: scrub of the replica against the primary's root"
