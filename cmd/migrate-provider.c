@@ -451,8 +451,8 @@ static int
 output_exists(const struct opts *o)
 {
 	if (o->output != NULL && access(o->output, F_OK) == 0) {
-		w3s_cli_errorf("%s exists: not overwriting it", o->output);
-		return 2;
+		w3s_cli_errorf("%s exists: not overwritten", o->output);
+		return 5;
 	}
 	return 0;
 }

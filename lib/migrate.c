@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <w3s/cbor.h>
+#include <w3s/export.h>
 #include <w3s/hash.h>
 #include <w3s/hex.h>
 #include <w3s/key.h>
@@ -989,57 +990,14 @@ int
 w3s_migrate_write_file(const char *path, const void *data, size_t len,
     struct w3s_err *err)
 {
-	const char *slash = strrchr(path, '/');
-	size_t dlen = slash == NULL ? 0 : (size_t)(slash - path);
-	char *tmp, *dir;
-	int fd, e = 0, rc = 0;
+	struct w3s_export_file *f = NULL;
+	int rc, e;
 
-	if (access(path, F_OK) == 0)
-		return w3s_err_set(err, W3S_EUSAGE, "%s exists: not"
-		    " overwriting it", path);
-	tmp = malloc(strlen(path) + 16);
-	dir = malloc(dlen + 2);
-	if (tmp == NULL || dir == NULL) {
-		free(tmp);
-		free(dir);
-		return w3s_err_set(err, W3S_ESYS, "out of memory");
+	if ((rc = w3s_export_file_open(path, &f, err)) != 0)
+		return rc;
+	if ((e = write_all(w3s_export_file_fd(f), data, len)) != 0) {
+		w3s_export_file_abort(f);
+		return w3s_err_sys(err, e, "cannot write %s", path);
 	}
-	sprintf(tmp, "%s.tmp-XXXXXX", path);
-	if (slash == NULL)
-		strcpy(dir, ".");
-	else
-		snprintf(dir, dlen + 2, "%.*s", (int)(dlen ? dlen : 1), path);
-	if ((fd = mkstemp(tmp)) < 0) {
-		rc = w3s_err_sys(err, errno, "cannot create %s", tmp);
-		goto out;
-	}
-	e = write_all(fd, data, len);
-	if (e == 0 && fsync(fd) != 0)
-		e = errno;
-	if (close(fd) != 0 && e == 0)
-		e = errno;
-	if (e != 0) {
-		rc = w3s_err_sys(err, e, "cannot write %s", tmp);
-		unlink(tmp);
-		goto out;
-	}
-	/* link(2) never replaces an existing file, as rename(2) would. */
-	if (link(tmp, path) != 0) {
-		e = errno;
-		unlink(tmp);
-		rc = e == EEXIST ? w3s_err_set(err, W3S_EUSAGE, "%s exists:"
-		    " not overwriting it", path) : w3s_err_sys(err, e,
-		    "cannot create %s", path);
-		goto out;
-	}
-	unlink(tmp);
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		if (fsync(fd) != 0)
-			rc = w3s_err_sys(err, errno, "cannot sync %s", dir);
-		close(fd);
-	}
-out:
-	free(tmp);
-	free(dir);
-	return rc;
+	return w3s_export_file_commit(f, err);
 }

@@ -289,12 +289,12 @@ offset_of() {
 	[ "$stderr" = "migrate-provider: error: the acceptance names another offer" ]
 }
 
-@test "-o never overwrites: exit 2 and the file is unchanged" {
+@test "-o never overwrites: exit 5 and the file is unchanged" {
 	offer_and_copy
 	printf 'keep' >taken
-	run -2 --separate-stderr migrate-provider offer --store old --bucket 7 --to new.pem --key old.pem -o taken
-	[ "$stderr" = "migrate-provider: error: taken exists: not overwriting it" ]
-	run -2 accept -o taken
+	run -5 --separate-stderr migrate-provider offer --store old --bucket 7 --to new.pem --key old.pem -o taken
+	[ "$stderr" = "migrate-provider: error: taken exists: not overwritten" ]
+	run -5 accept -o taken
 	[ "$(cat taken)" = keep ]
 	run -0 accept -o acc
 	[ "$(ls -A | grep -c tmp)" = 0 ]

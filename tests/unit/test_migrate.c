@@ -245,7 +245,7 @@ test_flow(void)
 	/* Files: atomic, never overwriting. */
 	snprintf(cmd, sizeof(cmd), "%s/rec", tmp);
 	ok(w3s_migrate_write_file(cmd, ab.data, ab.len, &err) == 0, "written");
-	ok(w3s_migrate_write_file(cmd, ab.data, ab.len, &err) == W3S_EUSAGE,
+	ok(w3s_migrate_write_file(cmd, ab.data, ab.len, &err) == W3S_ENOTAPPLY,
 	    "not overwritten");
 	ok(w3s_migrate_read_file(cmd, &buf, &err) == 0 && buf.len == ab.len &&
 	    memcmp(buf.data, ab.data, ab.len) == 0, "read back");

@@ -175,9 +175,10 @@ int w3s_migrate_handed_over(struct w3s_bucket *b, int *handed,
  * W3S_EMALFORMED; a missing file is W3S_ESYS) into out. */
 int w3s_migrate_read_file(const char *path, struct w3s_buf *out,
     struct w3s_err *err);
-/* Writes data to path atomically and never over an existing file: a
- * temporary file beside it, fsync, link to path (W3S_EUSAGE if path
- * exists), fsync of the directory. */
+/* Writes data to path atomically and never over an existing file (the
+ * export module's w3s_export_file: a temporary file beside it, fsync, a
+ * rename that never replaces, fsync of the directory); W3S_ENOTAPPLY if
+ * path exists. */
 int w3s_migrate_write_file(const char *path, const void *data, size_t len,
     struct w3s_err *err);
 
