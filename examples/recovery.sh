@@ -71,8 +71,11 @@ mapfile -t deltas < <(jq -r --argjson b "$bucket" --argjson t \
 	"$(jq .created <<<"$newest")" '.files[] | select(.bucket == $b and
 	.kind == "delta" and .created >= $t) | .file' <<<"$listing")
 
-if snapshot-export --store "$store" --bucket "$bucket" --dry-run \
-	>/dev/null 2>&1; then
+# A bucket that holds data already (a rerun) is kept and replayed onto; a
+# failed import leaves the bucket empty, holding the chunks it received.
+held=$(snapshot-export --store "$store" --bucket "$bucket" --dry-run --json \
+	2>/dev/null | jq -r '.start_seq + .leaf_count' || echo 0)
+if [ "${held:-0}" -gt 0 ]; then
 	step "bucket $bucket is already in $store: keep it, replay onto it"
 else
 	step "import the newest full snapshot: $full"
