@@ -144,6 +144,41 @@ row() { # TSV fields of a result -> table row
 		"$(fmt_value "$pv" "$unit")" "${ratio:--}" "$(cell "$target")" "$m"
 }
 
+# --- the chart: sync throughput in MB/s ---------------------------------
+dat=$LOG/sync.dat
+awk -F'\t' '
+function mbs(b, t) { return b / t / 1e6 }
+$2 ~ /^sync\.(wall|peer)/ {
+	split($10, x, " "); b = 0
+	for (i in x) if (x[i] ~ /^bytes=/) b = substr(x[i], 7)
+	if (b == 0) next
+	if ($2 ~ /^sync\.wall/) {
+		w = $3
+		if ($5 != "-") p[$5] = $6
+	} else {
+		sub(/^sync\.peer\./, "", $2); p[$2] = $3
+	}
+	bytes = b
+}
+END {
+	# label, MB/s, bar colour (w3sync stands out)
+	if (w != "") printf "\"w3sync\" %.0f %d\n", mbs(bytes, w), 14245634
+	if ("tar" in p) printf "\"tar+zstd\" %.0f %d\n", mbs(bytes, p["tar"]), 3502757
+	if ("ipfs-car" in p) printf "\"ipfs-car\" %.0f %d\n", mbs(bytes, p["ipfs-car"]), 3502757
+	if ("casync" in p) printf "\"casync\" %.0f %d\n", mbs(bytes, p["casync"]), 3502757
+}' "$all" >"$dat"
+# "N of M targets met, K not met, J not measured"
+summary() {
+	local names yes=0 no=0 none=0 total=0 line m
+	while IFS=$'\t' read -r names _; do
+		total=$((total + 1))
+		line=$(awk -F'\t' -v n="$names" 'BEGIN {split(n, a, "|"); for (i in a) want[a[i]] = 1} $2 in want' "$all" | tail -n 1)
+		m=$(printf '%s' "$line" | cut -f8)
+		case $m in yes) yes=$((yes + 1)) ;; no) no=$((no + 1)) ;; *) none=$((none + 1)) ;; esac
+	done <<<"$sec9"
+	echo "Of the $total figures behind the section 9 targets: $yes met, $no not met, $none not measured."
+}
+
 cores=$(nproc)
 mem_gib=$(awk '/^MemTotal/ {printf "%.1f", $2 / 1048576}' /proc/meminfo)
 cpu=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo)
@@ -172,6 +207,8 @@ report=$OUT/REPORT.md
 	echo "and memory, above 1 for speeds)."
 	echo
 	echo "## DESIGN.md section 9 targets"
+	echo
+	summary
 	echo
 	echo "| figure | w3sync | peer | peer's figure | ratio | target | met |"
 	echo "|---|---|---|---|---|---|---|"
@@ -206,34 +243,20 @@ report=$OUT/REPORT.md
 	echo
 	echo "![sync throughput](sync.png)"
 	echo
+	if [ -s "$dat" ]; then
+		echo "| pipeline | MB/s |"
+		echo "|---|---|"
+		awk '{gsub(/"/, "", $1); printf "| %s | %s |\n", $1, $2}' "$dat"
+		echo
+		echo "MB/s = 10^6 bytes of payload per second of wall time, end to end"
+		echo "(both ends on this machine, output synced to disk)."
+		echo
+	fi
 	echo "The logs of this run are in the build directory (\`$(basename "$LOG")/*.log\`);"
 	echo "bench/README.md says what each script measures and how."
 } >"$report"
 say "wrote $report"
 
-# --- the chart: sync throughput in MB/s ---------------------------------
-dat=$LOG/sync.dat
-awk -F'\t' '
-function mbs(b, t) { return b / t / 1e6 }
-$2 ~ /^sync\.(wall|peer)/ {
-	split($10, x, " "); b = 0
-	for (i in x) if (x[i] ~ /^bytes=/) b = substr(x[i], 7)
-	if (b == 0) next
-	if ($2 ~ /^sync\.wall/) {
-		w = $3
-		if ($5 != "-") p[$5] = $6
-	} else {
-		sub(/^sync\.peer\./, "", $2); p[$2] = $3
-	}
-	bytes = b
-}
-END {
-	# label, MB/s, bar colour (w3sync stands out)
-	if (w != "") printf "\"w3sync\" %.0f %d\n", mbs(bytes, w), 14245634
-	if ("tar" in p) printf "\"tar+zstd\" %.0f %d\n", mbs(bytes, p["tar"]), 3502757
-	if ("ipfs-car" in p) printf "\"ipfs-car\" %.0f %d\n", mbs(bytes, p["ipfs-car"]), 3502757
-	if ("casync" in p) printf "\"casync\" %.0f %d\n", mbs(bytes, p["casync"]), 3502757
-}' "$all" >"$dat"
 if ! [ -s "$dat" ]; then
 	say "no sync figures: no chart"
 elif ! command -v gnuplot >/dev/null && ! { [ "$(id -u)" = 0 ] &&
