@@ -23,7 +23,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cid_verify=${CID_VERIFY:-${W3SYNC_BIN:-$here/bin}/cid-verify}
 size=$(numfmt --from=iec "${1:-${HASH_SIZE:-1G}}")
-runs=3
+runs=${RUNS:-3}
 
 [ -x "$cid_verify" ] || {
 	echo "bench/hash.sh: $cid_verify not found; run make first" >&2
