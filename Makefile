@@ -136,7 +136,7 @@ check: deps
 # store writer (tests/crash/crash.sh). `make check` runs a short version.
 CRASH_KILLS ?= 200
 CHECK_CRASH_KILLS = 40
-CRASH_SCENARIOS = segment-add segment-drop
+CRASH_SCENARIOS = segment-add segment-drop snapshot-import delta-replay migrate-accept
 crash: $(PROGS) $(BUILD)/tests/test_store
 	@W3SYNC_BIN=$(abspath $(BINDIR)) \
 		W3SYNC_TEST_STORE=$(abspath $(BUILD)/tests/test_store) \
