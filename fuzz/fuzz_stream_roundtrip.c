@@ -1,10 +1,10 @@
 /* Writer against reader (lib/stream_write.c, lib/stream_read.c): the
  * input describes an archive (kind, commitments, deletions, segments of
  * pseudo-random data cut into chunk-list pieces, checkpoints, index
- * names, signatures, compression level); the writer writes it, and what
- * the writer accepts the reader must accept, with the same records and
- * chunks. The writer may refuse (W3S_EUSAGE) what the format does not
- * allow; that ends the input. */
+ * names, signatures, compression level, a resume position, one or two
+ * archives); the writer writes it, and what the writer accepts the reader
+ * must accept, with the same records and chunks. The writer may refuse
+ * (W3S_EUSAGE) what the format does not allow; that ends the input. */
 #include <string.h>
 
 #include <w3s/buf.h>
@@ -110,6 +110,7 @@ struct archive {
 	size_t nchunks;
 	int sign;
 	int level;
+	int twice;		/* the archive again, after the first */
 };
 
 static struct w3s_key *
@@ -242,6 +243,15 @@ describe(struct in *in, struct archive *a, struct w3s_key *key)
 		m->counts.chunk_bytes += w3s_chunk_len(
 		    a->segs[a->chunk_seg[j]].rec.leaf.data_size,
 		    a->chunk_pos[j]);
+	/* Resumed: the chunks from resume_chunk on. */
+	if (flags & 32 && a->nchunks > 0) {
+		m->resume_chunk = u8(in) % (a->nchunks + 1);
+		for (size_t j = 0; j < m->resume_chunk; j++)
+			m->resume_byte += w3s_chunk_len(
+			    a->segs[a->chunk_seg[j]].rec.leaf.data_size,
+			    a->chunk_pos[j]);
+	}
+	a->twice = (flags >> 6) & 1;
 }
 
 /* Writes a; 0, or the writer's refusal. */
@@ -254,6 +264,7 @@ write_archive(struct archive *a, struct w3s_key *key, struct w3s_buf *out)
 
 	if ((w = w3s_stream_writer_new_cb(sink, out, a->level, &err)) == NULL)
 		return err.code;
+again:
 	if ((rc = w3s_stream_put_manifest(w, &a->m, &err)) != 0)
 		goto out;
 	if (a->has_del && (rc = w3s_stream_put_deletion(w, &a->del,
@@ -280,7 +291,7 @@ write_archive(struct archive *a, struct w3s_key *key, struct w3s_buf *out)
 	for (size_t i = 0; i < a->nindex; i++)
 		if ((rc = w3s_stream_put_index(w, &a->index[i], &err)) != 0)
 			goto out;
-	for (size_t j = 0; j < a->nchunks; j++) {
+	for (size_t j = (size_t)a->m.resume_chunk; j < a->nchunks; j++) {
 		struct seg *s = &a->segs[a->chunk_seg[j]];
 		size_t k = a->chunk_pos[j];
 
@@ -290,7 +301,9 @@ write_archive(struct archive *a, struct w3s_key *key, struct w3s_buf *out)
 		    &err)) != 0)
 			goto out;
 	}
-	rc = w3s_stream_finish(w, a->sign ? key : NULL, &err);
+	if ((rc = w3s_stream_finish(w, a->sign ? key : NULL, &err)) == 0 &&
+	    a->twice-- > 0)
+		goto again;
 out:
 	/* The writer refuses only what the format forbids. */
 	FUZZ_ASSERT(rc == 0 || rc == W3S_EUSAGE);
@@ -299,7 +312,8 @@ out:
 }
 
 static void
-read_back(const struct archive *a, const struct w3s_buf *out)
+read_back(const struct archive *a, const struct w3s_buf *out,
+    unsigned long archives)
 {
 	struct w3s_stream_reader *r;
 	struct w3s_stream_event ev;
@@ -319,6 +333,28 @@ read_back(const struct archive *a, const struct w3s_buf *out)
 		if (ev.type == W3S_STREAM_EV_EOF)
 			break;
 		n[ev.type]++;
+		if (ev.type == W3S_STREAM_EV_MANIFEST) {
+			seg = seen = 0;
+			memset(n + W3S_STREAM_EV_DELETION, 0,
+			    (W3S_STREAM_EV_CHUNK - W3S_STREAM_EV_DELETION + 1) *
+			    sizeof(n[0]));
+			FUZZ_ASSERT(ev.u.manifest->resume_chunk ==
+			    a->m.resume_chunk);
+		}
+		if (ev.type == W3S_STREAM_EV_TRAILER) {
+			/* Every archive the same. */
+			FUZZ_ASSERT(n[W3S_STREAM_EV_DELETION] ==
+			    (unsigned long)a->has_del);
+			FUZZ_ASSERT(seg == a->nsegs);
+			FUZZ_ASSERT(n[W3S_STREAM_EV_CHECKPOINT] ==
+			    (unsigned long)a->has_cp);
+			FUZZ_ASSERT(n[W3S_STREAM_EV_INDEX] == a->nindex);
+			FUZZ_ASSERT(n[W3S_STREAM_EV_CHUNK] ==
+			    a->nchunks - a->m.resume_chunk);
+		}
+		if (ev.type == W3S_STREAM_EV_CHUNK)
+			FUZZ_ASSERT(ev.u.chunk->index == a->m.resume_chunk +
+			    n[ev.type] - 1);
 		if (ev.type == W3S_STREAM_EV_SEGMENT) {
 			const struct w3s_segment_rec *s = ev.u.segment;
 			const struct seg *want;
@@ -349,13 +385,8 @@ read_back(const struct archive *a, const struct w3s_buf *out)
 			FUZZ_ASSERT(e->removed == a->index[i].removed);
 		}
 	}
-	FUZZ_ASSERT(n[W3S_STREAM_EV_MANIFEST] == 1);
-	FUZZ_ASSERT(n[W3S_STREAM_EV_DELETION] == (unsigned long)a->has_del);
-	FUZZ_ASSERT(seg == a->nsegs);
-	FUZZ_ASSERT(n[W3S_STREAM_EV_CHECKPOINT] == (unsigned long)a->has_cp);
-	FUZZ_ASSERT(n[W3S_STREAM_EV_INDEX] == a->nindex);
-	FUZZ_ASSERT(n[W3S_STREAM_EV_CHUNK] == a->nchunks);
-	FUZZ_ASSERT(n[W3S_STREAM_EV_TRAILER] == 1);
+	FUZZ_ASSERT(n[W3S_STREAM_EV_MANIFEST] == archives);
+	FUZZ_ASSERT(n[W3S_STREAM_EV_TRAILER] == archives);
 	w3s_stream_reader_free(r);
 }
 
@@ -366,6 +397,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct in in = { data, size, 0 };
 	struct archive *a = calloc(1, sizeof(*a));
 	struct w3s_buf out;
+	unsigned long archives;
 
 	if (key == NULL)
 		key = fixed_key(0x42);	/* kept for the process's life */
@@ -373,8 +405,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	describe(&in, a, key);
 	w3s_buf_init(&out);
+	archives = 1 + (unsigned long)a->twice;
 	if (write_archive(a, key, &out) == 0)
-		read_back(a, &out);
+		read_back(a, &out, archives);
 	w3s_buf_release(&out);
 	for (size_t i = 0; i < a->nsegs; i++) {
 		free(a->segs[i].data);
