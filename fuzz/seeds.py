@@ -128,11 +128,24 @@ def mmr_proof(p):
             merkle_proof(p["siblings"], p["path"]))
 
 
+def w3s_vectors():
+    """The w3s vectors, or none when the folder is missing (the seeds
+    that need them are left out; the unit tests say why)."""
+    try:
+        with open(os.path.join(VEC, "w3s", "vectors.json")) as f:
+            return json.load(f)
+    except OSError as e:
+        print(f"seeds.py: {e}; skipped", file=sys.stderr)
+        return []
+
+
 def seeds_cbor(c):
     for p in files(os.path.join(VEC, "dag-cbor", "fixtures", "*", "*")):
         c.add(read(p), os.path.basename(os.path.dirname(p)))
     for p in files(os.path.join(VEC, "dag-cbor", "negative", "**", "*.json")):
-        for case in json.load(open(p)):
+        with open(p) as f:
+            cases = json.load(f)
+        for case in cases:
             c.add(bytes.fromhex(case["hex"]), "neg-" + case["name"])
     for name, data in stream_entries():
         if not name.startswith("chunks/"):
@@ -177,7 +190,7 @@ def seeds_multibase(c):
 
 
 def seeds_scale(c):
-    vecs = json.load(open(os.path.join(VEC, "w3s", "vectors.json")))
+    vecs = w3s_vectors()
     for v in vecs:
         exp, inp = v.get("expected"), v.get("input") or {}
         if isinstance(exp, str) and v["kind"].endswith(
@@ -231,7 +244,7 @@ def seeds_car(c):
 
 def seeds_proof(c):
     """fuzz_proof.c: 0x00, leaf index, chunk index, leaf count, answer."""
-    vecs = json.load(open(os.path.join(VEC, "w3s", "vectors.json")))
+    vecs = w3s_vectors()
     for v in vecs:
         inp = v.get("input") or {}
         if v["kind"] != "challenge_proof_response":
