@@ -656,30 +656,6 @@ check_options(struct opts *o)
 	return -1;
 }
 
-/* A file name in a text line, escaped as GNU sha256sum does: when it holds
- * a backslash, newline or carriage return the line starts with '\\' and
- * those are written as \\, \n and \r. */
-static int
-name_needs_escape(const char *name)
-{
-	return strpbrk(name, "\\\n\r") != NULL;
-}
-
-static void
-text_name(FILE *f, const char *name)
-{
-	for (; *name != '\0'; name++) {
-		if (*name == '\\')
-			fputs("\\\\", f);
-		else if (*name == '\n')
-			fputs("\\n", f);
-		else if (*name == '\r')
-			fputs("\\r", f);
-		else
-			fputc(*name, f);
-	}
-}
-
 static void
 print_result(const struct opts *o, const char *name,
     const struct w3s_filedigest *fdg, const char *cid_text, int match)
@@ -703,11 +679,11 @@ print_result(const struct opts *o, const char *name,
 		fputs("}\n", stdout);
 		return;
 	}
-	if (name_needs_escape(name))
+	if (w3s_cli_name_needs_escape(name))
 		fputc('\\', stdout);
 	printf("%s  %s  %llu  ", cid_text != NULL ? cid_text : "-", root,
 	    (unsigned long long)fdg->size);
-	text_name(stdout, name);
+	w3s_cli_text_name(stdout, name);
 	fputc('\n', stdout);
 }
 
@@ -835,7 +811,7 @@ print_car(const struct opts *o, const char *name,
 		return;
 	}
 	fputs("file: ", stdout);
-	text_name(stdout, name);
+	w3s_cli_text_name(stdout, name);
 	printf("\nversion: %u\nroots:", sum->version);
 	print_cids(o, sum->roots, sum->root_count);
 	printf("\nblocks: %llu\n", (unsigned long long)sum->blocks);

@@ -11,7 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <stdarg.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,10 +23,9 @@
 #include <w3s/manifest.h>
 #include <w3s/stream.h>
 
+#include "cli/cli.h"
+
 #define PROG "snapshot-prune"
-#ifndef W3SYNC_VERSION
-#define W3SYNC_VERSION "0.1"
-#endif
 
 #define SNAPSHOT_SUFFIX ".tar.zst"
 #define NO_DIST UINT64_MAX
@@ -121,77 +120,6 @@ static const char help_text[] =
     "exit status: 0 success, 2 usage error, 7 dir or a snapshot file cannot\n"
     "be read, or a file cannot be deleted (see snapshot-prune(1))\n";
 
-/* ---- messages -------------------------------------------------------- */
-
-/* One line on stderr: "snapshot-prune: KIND: message". */
-static void __attribute__((format(printf, 2, 0)))
-vmessage(const char *kind, const char *fmt, va_list ap)
-{
-	fflush(stdout);
-	fprintf(stderr, PROG ": %s: ", kind);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-}
-
-static void __attribute__((format(printf, 1, 2)))
-errorf(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmessage("error", fmt, ap);
-	va_end(ap);
-}
-
-/* Something the user should know that is not an error. */
-static void __attribute__((format(printf, 1, 2)))
-warnf(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmessage("warning", fmt, ap);
-	va_end(ap);
-}
-
-static int __attribute__((format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	errorf("usage: %s (see " PROG " --help)", msg);
-	return 2;
-}
-
-/* strerror, lower case as the messages are. */
-static const char *
-reason(int errnum)
-{
-	static char buf[256];
-
-	snprintf(buf, sizeof(buf), "%s", strerror(errnum));
-	if (buf[0] >= 'A' && buf[0] <= 'Z' && buf[1] >= 'a' && buf[1] <= 'z')
-		buf[0] = (char)(buf[0] - 'A' + 'a');
-	return buf;
-}
-
-/* A library message, with the strerror text after its last ": " made
- * lower case like the rest. */
-static const char *
-lib_reason(struct w3s_err *err)
-{
-	char *p = strrchr(err->msg, ':');
-
-	if (p != NULL && p[1] == ' ' && p[2] >= 'A' && p[2] <= 'Z' &&
-	    p[3] >= 'a' && p[3] <= 'z')
-		p[2] = (char)(p[2] - 'A' + 'a');
-	return err->msg;
-}
-
 /* ---- options --------------------------------------------------------- */
 
 /* A count: decimal digits only, at least 1. */
@@ -209,19 +137,6 @@ parse_count(const char *s, uint64_t *n)
 		return -1;
 	*n = v;
 	return 0;
-}
-
-/* The option getopt_long stopped at, for a message. */
-static const char *
-option_name(const char *arg, int letter)
-{
-	static char buf[64];
-
-	if (strncmp(arg, "--", 2) == 0)
-		snprintf(buf, sizeof(buf), "%.*s", (int)strcspn(arg, "="), arg);
-	else
-		snprintf(buf, sizeof(buf), "-%c", letter);
-	return buf;
 }
 
 /* Parses argv into *o. Returns -1 to go on, or an exit status. */
@@ -255,7 +170,7 @@ parse_options(int argc, char **argv, struct opts *o)
 			enum rule r = (enum rule)(hit - rule_letters);
 
 			if (parse_count(optarg, &o->keep[r]) != 0)
-				return usage_error("--keep-%s: '%s' is not a "
+				return w3s_cli_usage_error("--keep-%s: '%s' is not a "
 				    "whole number of at least 1",
 				    rule_names[r], optarg);
 			any = 1;
@@ -269,32 +184,21 @@ parse_options(int argc, char **argv, struct opts *o)
 			o->json = 1;
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
-			fputs(help_text, stdout);
-			return fflush(stdout) == 0 ? 0 : 7;
+			return w3s_cli_help(usage_text, help_text);
 		case 'V':
-			printf(PROG " (w3sync) %s\n", W3SYNC_VERSION);
-			return fflush(stdout) == 0 ? 0 : 7;
-		case ':':
-			return usage_error("option %s needs a value",
-			    option_name(argv[optind - 1], optopt));
+			return w3s_cli_version();
 		default:
-			if (optopt != 0 && strncmp(argv[optind - 1], "--",
-			    2) == 0 && strchr(argv[optind - 1], '=') != NULL)
-				return usage_error("option %s takes no value",
-				    option_name(argv[optind - 1], optopt));
-			return usage_error("unknown or ambiguous option %s",
-			    option_name(argv[optind - 1], optopt));
+			return w3s_cli_bad_option(argv, ch);
 		}
 	}
 	if (!any)
-		return usage_error("no retention rule given (--keep-last, "
+		return w3s_cli_usage_error("no retention rule given (--keep-last, "
 		    "--keep-hourly, --keep-daily, --keep-weekly or "
 		    "--keep-monthly)");
 	if (optind == argc)
-		return usage_error("no directory given");
+		return w3s_cli_usage_error("no directory given");
 	if (argc - optind > 1)
-		return usage_error("one directory only, not %d operands",
+		return w3s_cli_usage_error("one directory only, not %d operands",
 		    argc - optind);
 	o->dir = argv[optind];
 	return -1;
@@ -495,14 +399,14 @@ scan_entry(struct plan *p, const char *dir, int dfd, const char *name)
 	else if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
 		if (errno == ENOENT)	/* gone meanwhile */
 			return 0;
-		errorf("%s/%s: cannot stat: %s", dir, name, reason(errno));
+		w3s_cli_errorf("%s/%s: cannot stat: %s", dir, name, w3s_cli_reason(errno));
 		p->unreadable++;
 		return 0;
 	} else if (!S_ISREG(st.st_mode)) {
 		why = "not a regular file";
 	}
 	if (why != NULL) {
-		warnf("%s/%s: ignored: %s", dir, name, why);
+		w3s_cli_warnf("%s/%s: ignored: %s", dir, name, why);
 		return add_ignored(p, name, why);
 	}
 
@@ -510,13 +414,13 @@ scan_entry(struct plan *p, const char *dir, int dfd, const char *name)
 	    O_NOCTTY | O_NONBLOCK)) < 0) {
 		if (errno == ENOENT)
 			return 0;
-		errorf("%s/%s: cannot open: %s", dir, name, reason(errno));
+		w3s_cli_errorf("%s/%s: cannot open: %s", dir, name, w3s_cli_reason(errno));
 		p->unreadable++;
 		return 0;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		warnf("%s/%s: ignored: not a regular file", dir, name);
+		w3s_cli_warnf("%s/%s: ignored: not a regular file", dir, name);
 		return add_ignored(p, name, "not a regular file");
 	}
 	if (grow(&p->files, &p->capfiles, p->nfiles, sizeof(*p->files)) != 0) {
@@ -535,7 +439,7 @@ scan_entry(struct plan *p, const char *dir, int dfd, const char *name)
 	close(fd);
 	if (rc == 0) {
 		if (gave_up)
-			warnf("%s/%s: too many zstd frames that start no "
+			w3s_cli_warnf("%s/%s: too many zstd frames that start no "
 			    "archive: the rest of the file is not looked at",
 			    dir, name);
 		p->nfiles++;
@@ -545,7 +449,7 @@ scan_entry(struct plan *p, const char *dir, int dfd, const char *name)
 	p->narchives = f->first;
 	free(f->name);
 	if (rc == W3S_ESYS) {
-		errorf("%s/%s: %s", dir, name, lib_reason(&err));
+		w3s_cli_errorf("%s/%s: %s", dir, name, (&err)->msg);
 		p->unreadable++;
 		return 0;
 	}
@@ -553,7 +457,7 @@ scan_entry(struct plan *p, const char *dir, int dfd, const char *name)
 		char line[W3S_ERR_MSG_MAX + 32];
 
 		snprintf(line, sizeof(line), "not a snapshot: %s", err.msg);
-		warnf("%s/%s: ignored: %s", dir, name, line);
+		w3s_cli_warnf("%s/%s: ignored: %s", dir, name, line);
 		return add_ignored(p, name, line);
 	}
 }
@@ -842,7 +746,7 @@ keep_chains(struct plan *p, const char *dir, const size_t *by_target,
 			char root[W3S_HEX32_LEN];
 
 			w3s_hex32_format(root, d->base.mmr_root);
-			warnf("%s/%s: bucket %llu: no snapshot here has the "
+			w3s_cli_warnf("%s/%s: bucket %llu: no snapshot here has the "
 			    "base of this delta (%s, start_seq %llu, "
 			    "leaf_count %llu): kept without it", dir,
 			    p->files[d->file].name,
@@ -908,100 +812,6 @@ out:
 
 /* ---- output ---------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s, or 0 when none starts there
- * (overlong forms, surrogates and code points past U+10FFFF are not
- * valid). */
-static size_t
-utf8_len(const unsigned char *s)
-{
-	unsigned lead = s[0], cp, lowest;
-	size_t len;
-
-	if (lead < 0x80)
-		return 1;
-	if (lead >= 0xc2 && lead <= 0xdf) {
-		len = 2;
-		cp = lead & 0x1f;
-		lowest = 0x80;
-	} else if (lead >= 0xe0 && lead <= 0xef) {
-		len = 3;
-		cp = lead & 0x0f;
-		lowest = 0x800;
-	} else if (lead >= 0xf0 && lead <= 0xf4) {
-		len = 4;
-		cp = lead & 0x07;
-		lowest = 0x10000;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < lowest || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
-/* A JSON string of prefix (plain ASCII) and str: UTF-8 kept, control
- * characters escaped, and each byte that is not part of valid UTF-8
- * written as U+FFFD. */
-static void
-json_text(const char *prefix, const char *str)
-{
-	const unsigned char *s = (const unsigned char *)str;
-
-	putchar('"');
-	fputs(prefix, stdout);
-	while (*s != '\0') {
-		size_t len;
-
-		if (*s == '"' || *s == '\\') {
-			printf("\\%c", *s++);
-		} else if (*s < 0x20) {
-			printf("\\u%04x", *s++);
-		} else if ((len = utf8_len(s)) == 0) {
-			fputs("\\ufffd", stdout);
-			s++;
-		} else {
-			fwrite(s, 1, len, stdout);
-			s += len;
-		}
-	}
-	putchar('"');
-}
-
-static void
-json_str(const char *str)
-{
-	json_text("", str);
-}
-
-/* A name in a text line, as GNU sha256sum writes names: backslash,
- * newline and carriage return as \\, \n and \r (the line then starts with
- * a backslash). */
-static int
-needs_escape(const char *name)
-{
-	return strpbrk(name, "\\\n\r") != NULL;
-}
-
-static void
-text_name(const char *name)
-{
-	for (; *name != '\0'; name++) {
-		if (*name == '\\')
-			fputs("\\\\", stdout);
-		else if (*name == '\n')
-			fputs("\\n", stdout);
-		else if (*name == '\r')
-			fputs("\\r", stdout);
-		else
-			putchar(*name);
-	}
-}
-
 static int
 cmp_file_index(const void *a, const void *b)
 {
@@ -1044,6 +854,16 @@ collect_reasons(const struct plan *p, size_t first, size_t count,
 	return 0;
 }
 
+
+/* "needed by NAME" as a JSON string. */
+static void
+json_needed_by(const char *name)
+{
+	char text[sizeof("needed by ") + NAME_MAX];
+
+	snprintf(text, sizeof(text), "needed by %s", name);
+	w3s_cli_json_string(stdout, text);
+}
 static void
 json_reasons(const struct plan *p, const struct reasons *r)
 {
@@ -1057,7 +877,7 @@ json_reasons(const struct plan *p, const struct reasons *r)
 	for (size_t i = 0; i < r->n; i++) {
 		if (sep++)
 			putchar(',');
-		json_text("needed by ", p->files[r->needed_by[i]].name);
+		json_needed_by(p->files[r->needed_by[i]].name);
 	}
 	putchar(']');
 }
@@ -1088,7 +908,7 @@ print_json_file(const struct plan *p, const struct snapfile *f)
 	if (collect_reasons(p, f->first, f->count, &r) != 0)
 		return -1;
 	fputs("{\"file\":", stdout);
-	json_str(f->name);
+	w3s_cli_json_string(stdout, f->name);
 	printf(",\"bucket\":%llu,\"kind\":\"%s\",\"created\":%llu,"
 	    "\"action\":\"%s\",\"reasons\":", (unsigned long long)a0->bucket,
 	    kind_name(a0->kind), (unsigned long long)a0->created,
@@ -1119,7 +939,7 @@ print_json_file(const struct plan *p, const struct snapfile *f)
 	putchar(']');
 	if (f->unlink_errno != 0) {
 		fputs(",\"error\":", stdout);
-		json_str(reason(f->unlink_errno));
+		w3s_cli_json_string(stdout, w3s_cli_reason(f->unlink_errno));
 	}
 	putchar('}');
 	return 0;
@@ -1133,13 +953,13 @@ print_text_file(const struct plan *p, const struct snapfile *f)
 
 	if (collect_reasons(p, f->first, f->count, &r) != 0)
 		return -1;
-	esc = needs_escape(f->name);
+	esc = w3s_cli_name_needs_escape(f->name);
 	for (size_t i = 0; i < r.n; i++)
-		esc |= needs_escape(p->files[r.needed_by[i]].name);
+		esc |= w3s_cli_name_needs_escape(p->files[r.needed_by[i]].name);
 	if (esc)
 		putchar('\\');
 	fputs(f->kept ? "keep  " : "delete  ", stdout);
-	text_name(f->name);
+	w3s_cli_text_name(stdout, f->name);
 	fputs("  ", stdout);
 	if (!f->kept)
 		fputs("no rule keeps it", stdout);
@@ -1148,7 +968,7 @@ print_text_file(const struct plan *p, const struct snapfile *f)
 			printf("%s%s", sep++ ? ", " : "", rule_names[i]);
 	for (size_t i = 0; i < r.n; i++) {
 		printf("%sneeded by ", sep++ ? ", " : "");
-		text_name(p->files[r.needed_by[i]].name);
+		w3s_cli_text_name(stdout, p->files[r.needed_by[i]].name);
 	}
 	putchar('\n');
 	free(r.needed_by);
@@ -1166,7 +986,7 @@ act(struct plan *p, const struct opts *o, int dfd)
 
 	if (o->json) {
 		fputs("{\"dir\":", stdout);
-		json_str(o->dir);
+		w3s_cli_json_string(stdout, o->dir);
 		fputs(",\"files\":[", stdout);
 	}
 	for (size_t i = 0; i < p->nfiles; i++) {
@@ -1175,15 +995,15 @@ act(struct plan *p, const struct opts *o, int dfd)
 		if (!f->kept && !o->dry_run && unlinkat(dfd, f->name, 0) != 0 &&
 		    errno != ENOENT) {
 			f->unlink_errno = errno;
-			errorf("%s/%s: cannot delete: %s", o->dir, f->name,
-			    reason(errno));
+			w3s_cli_errorf("%s/%s: cannot delete: %s", o->dir, f->name,
+			    w3s_cli_reason(errno));
 			status = 7;
 		}
 		if (o->json && i > 0)
 			putchar(',');
 		if ((o->json ? print_json_file(p, f) :
 		    print_text_file(p, f)) != 0) {
-			errorf("out of memory");
+			w3s_cli_errorf("out of memory");
 			return 7;
 		}
 	}
@@ -1191,9 +1011,9 @@ act(struct plan *p, const struct opts *o, int dfd)
 		fputs("],\"ignored\":[", stdout);
 		for (size_t i = 0; i < p->nignored; i++) {
 			fputs(i > 0 ? ",{\"file\":" : "{\"file\":", stdout);
-			json_str(p->ignored[i].name);
+			w3s_cli_json_string(stdout, p->ignored[i].name);
 			fputs(",\"reason\":", stdout);
-			json_str(p->ignored[i].why);
+			w3s_cli_json_string(stdout, p->ignored[i].why);
 			putchar('}');
 		}
 		fputs("]}\n", stdout);
@@ -1212,15 +1032,15 @@ run(const struct opts *o)
 	memset(&p, 0, sizeof(p));
 	if ((dfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
 	    list_dir(dfd, &names, &nnames) != 0) {
-		errorf("%s: cannot read the directory: %s", o->dir,
-		    reason(errno));
+		w3s_cli_errorf("%s: cannot read the directory: %s", o->dir,
+		    w3s_cli_reason(errno));
 		if (dfd >= 0)
 			close(dfd);
 		return 7;
 	}
 	for (size_t i = 0; i < nnames && status == 0; i++)
 		if (scan_entry(&p, o->dir, dfd, names[i]) != 0) {
-			errorf("out of memory");
+			w3s_cli_errorf("out of memory");
 			status = 7;
 		}
 	for (size_t i = 0; i < nnames; i++)
@@ -1229,12 +1049,12 @@ run(const struct opts *o)
 	if (status == 0 && p.unreadable > 0) {
 		/* What an unreadable file needs is not known: deleting
 		 * anything could break its chain. */
-		errorf("%s: nothing deleted: %zu snapshot file%s could not be "
+		w3s_cli_errorf("%s: nothing deleted: %zu snapshot file%s could not be "
 		    "read", o->dir, p.unreadable, p.unreadable == 1 ? "" : "s");
 		status = 7;
 	}
 	if (status == 0 && decide(&p, o) != 0) {
-		errorf("out of memory");
+		w3s_cli_errorf("out of memory");
 		status = 7;
 	}
 	if (status == 0)
@@ -1250,12 +1070,11 @@ main(int argc, char **argv)
 	struct opts o;
 	int status;
 
+	w3s_cli_init(PROG);
 	if ((status = parse_options(argc, argv, &o)) >= 0)
 		return status;
 	status = run(&o);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		errorf("standard output: write failed: %s", reason(errno));
+	if (w3s_cli_flush_stdout() != 0)
 		status = 7;
-	}
 	return status;
 }

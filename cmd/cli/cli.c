@@ -222,6 +222,27 @@ w3s_cli_json_string(FILE *f, const char *str)
 	fputc('"', f);
 }
 
+int
+w3s_cli_name_needs_escape(const char *name)
+{
+	return strpbrk(name, "\\\n\r") != NULL;
+}
+
+void
+w3s_cli_text_name(FILE *f, const char *name)
+{
+	for (; *name != '\0'; name++) {
+		if (*name == '\\')
+			fputs("\\\\", f);
+		else if (*name == '\n')
+			fputs("\\n", f);
+		else if (*name == '\r')
+			fputs("\\r", f);
+		else
+			fputc(*name, f);
+	}
+}
+
 void
 w3s_cli_hex0x(char *out, const uint8_t *data, size_t len)
 {

@@ -59,6 +59,12 @@ const char *w3s_cli_store(const char *opt);
  * escaped, each byte that is not part of valid UTF-8 written as U+FFFD. */
 void w3s_cli_json_string(FILE *f, const char *str);
 
+/* A file name in a text line, escaped as GNU sha256sum does: when it holds
+ * a backslash, newline or carriage return (w3s_cli_name_needs_escape) the
+ * line starts with '\\' and those are written as \\\\, \\n and \\r. */
+int w3s_cli_name_needs_escape(const char *name);
+void w3s_cli_text_name(FILE *f, const char *name);
+
 /* Hex with a 0x prefix; out holds 2 * len + 3 bytes. */
 void w3s_cli_hex0x(char *out, const uint8_t *data, size_t len);
 
