@@ -94,6 +94,8 @@ struct w3s_bucket {
 	int have_deletion;
 	uint8_t del_admin[32];
 	uint8_t del_sig[64];
+	struct w3s_commitment del_next;	/* what the drop gave */
+	int appending;			/* segments after this session's drop */
 
 	/* The segment being appended. */
 	int seg_open;

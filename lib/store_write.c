@@ -14,6 +14,8 @@
 
 #include "store_impl.h"
 
+static int standalone(struct w3s_bucket *b, struct w3s_err *err);
+
 static int
 fail(struct w3s_bucket *b, int rc)
 {
@@ -91,6 +93,7 @@ reset_session(struct w3s_bucket *b)
 	b->added = 0;
 	b->dropped = 0;
 	b->have_deletion = 0;
+	b->appending = 0;
 	b->seg_open = 0;
 }
 
@@ -245,13 +248,21 @@ w3s_bucket_segment_begin(struct w3s_bucket *b, struct w3s_err *err)
 
 	if ((rc = need_session(b, err)) != 0)
 		return rc;
-	if (b->kind == W3S_CHANGE_DROP || b->prepared || b->seg_open)
+	/* Segments may follow a drop (an importer applying a delta that
+	 * drops and adds). */
+	if (b->kind == W3S_CHANGE_DROP && b->prepared && !b->seg_open) {
+		b->prepared = 0;
+		b->appending = 1;
+	}
+	if ((b->kind == W3S_CHANGE_DROP && !b->appending) || b->prepared ||
+	    b->seg_open)
 		return w3s_err_set(err, W3S_EUSAGE, "bucket %" PRIu64
 		    ": cannot start a segment now", b->id);
 	if (b->start_seq + b->leaf_count >= W3S_STORE_SEQ_MAX)
 		return w3s_err_set(err, W3S_ENOTAPPLY, "bucket %" PRIu64
 		    " has no sequence numbers left", b->id);
-	b->kind = W3S_CHANGE_ADD;
+	if (!b->appending)
+		b->kind = W3S_CHANGE_ADD;
 	b->seg_open = 1;
 	b->seg_chunks = 0;
 	b->seg_size = 0;
@@ -415,6 +426,34 @@ w3s_bucket_name_set(struct w3s_bucket *b, const char *name,
 }
 
 int
+w3s_bucket_name_remove(struct w3s_bucket *b, const char *name,
+    struct w3s_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = need_session(b, err)) != 0)
+		return rc;
+	rc = sqlite3_prepare_v2(b->meta, "DELETE FROM name WHERE name = ?1",
+	    -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fail(b, store_dberr(b->meta, rc, err, "cannot prepare"
+		    " a query"));
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = store_step_done(b, b->meta, st, err, "cannot remove a name");
+	sqlite3_finalize(st);
+	if (rc != 0)
+		return fail(b, rc);
+	if ((st = store_q(b, Q_CN_PUT, err)) == NULL)
+		return fail(b, err->code);
+	store_bind_u64(st, 1, b->change_id);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_null(st, 3);
+	return fail(b, store_step_done(b, b->meta, st, err,
+	    "cannot record a name"));
+}
+
+int
 w3s_bucket_write_set_start(struct w3s_bucket *b, uint64_t start_seq,
     struct w3s_err *err)
 {
@@ -445,8 +484,8 @@ w3s_bucket_write_prepare(struct w3s_bucket *b, struct w3s_commitment *next,
 
 	if ((rc = need_session(b, err)) != 0)
 		return rc;
-	if (b->kind != W3S_CHANGE_ADD || b->added == 0 || b->seg_open ||
-	    b->prepared)
+	if ((b->kind != W3S_CHANGE_ADD && !b->appending) || b->added == 0 ||
+	    b->seg_open || b->prepared)
 		return w3s_err_set(err, W3S_EUSAGE, "bucket %" PRIu64
 		    ": no finished segment to commit", b->id);
 	memset(&b->next, 0, sizeof(b->next));
@@ -464,8 +503,10 @@ w3s_bucket_write_prepare(struct w3s_bucket *b, struct w3s_commitment *next,
 
 /* ---- delete_before ---------------------------------------------------- */
 
-int
-w3s_bucket_drop_prepare(struct w3s_bucket *b, uint64_t new_start_seq,
+/* delete_before; past_end: new_start_seq past the last segment drops them
+ * all and moves start_seq there. */
+static int
+drop_prepare(struct w3s_bucket *b, uint64_t new_start_seq, int past_end,
     struct w3s_commitment *next, uint64_t *dropped, struct w3s_err *err)
 {
 	static const char *const sql[] = {
@@ -506,7 +547,10 @@ w3s_bucket_drop_prepare(struct w3s_bucket *b, uint64_t new_start_seq,
 		return w3s_err_set(err, W3S_ENOTAPPLY, "nothing to drop:"
 		    " sequence %" PRIu64 " is the bucket's start_seq",
 		    new_start_seq);
-	if (new_start_seq > end) {
+	if (new_start_seq >= W3S_STORE_SEQ_MAX)
+		return w3s_err_set(err, W3S_ENOTAPPLY, "sequence %" PRIu64
+		    " is too large", new_start_seq);
+	if (new_start_seq > end && !past_end) {
 		if (b->leaf_count == 0)
 			return w3s_err_set(err, W3S_ENOTAPPLY, "sequence %"
 			    PRIu64 " is past the end: bucket %" PRIu64
@@ -538,7 +582,7 @@ w3s_bucket_drop_prepare(struct w3s_bucket *b, uint64_t new_start_seq,
 	w3s_store_iter_free(it);
 	if (rc < 0)
 		return fail(b, rc);
-	if (n != end - new_start_seq)
+	if (n != (new_start_seq < end ? end - new_start_seq : 0))
 		return fail(b, w3s_err_set(err, W3S_EMALFORMED, "bucket %"
 		    PRIu64 ": %" PRIu64 " segments expected, %" PRIu64
 		    " found", b->id, end - new_start_seq, n));
@@ -547,17 +591,31 @@ w3s_bucket_drop_prepare(struct w3s_bucket *b, uint64_t new_start_seq,
 		return fail(b, rc);
 	b->next.start_seq = new_start_seq;
 	b->next.leaf_count = n;
-	b->dropped = new_start_seq - b->start_seq;
+	b->dropped = b->leaf_count - n;
 	b->start_seq = new_start_seq;
 	b->leaf_count = n;
 	if (n == 0)
 		b->prev_total = 0;
-	b->first_seq = end;
+	b->first_seq = new_start_seq + n;
 	b->prepared = 1;
 	*next = b->next;
 	if (dropped != NULL)
 		*dropped = b->dropped;
 	return 0;
+}
+
+int
+w3s_bucket_drop_prepare(struct w3s_bucket *b, uint64_t new_start_seq,
+    struct w3s_commitment *next, uint64_t *dropped, struct w3s_err *err)
+{
+	return drop_prepare(b, new_start_seq, 0, next, dropped, err);
+}
+
+int
+w3s_bucket_drop_replayed(struct w3s_bucket *b, uint64_t new_start_seq,
+    struct w3s_commitment *next, uint64_t *dropped, struct w3s_err *err)
+{
+	return drop_prepare(b, new_start_seq, 1, next, dropped, err);
 }
 
 /* ---- signatures ------------------------------------------------------- */
@@ -606,10 +664,23 @@ w3s_bucket_deletion_add(struct w3s_bucket *b, const uint8_t admin[32],
 
 	if ((rc = need_session(b, err)) != 0)
 		return rc;
-	if (b->kind != W3S_CHANGE_DROP || !b->prepared)
+	if (b->kind != W3S_CHANGE_DROP || b->have_deletion || b->seg_open ||
+	    !(b->prepared || b->appending))
 		return w3s_err_set(err, W3S_EUSAGE, "bucket %" PRIu64
 		    ": no drop is prepared", b->id);
 	c = b->next;
+	if (b->appending) {
+		/* The producer dropped after some of the segments appended
+		 * since: the state now is the one it certified. */
+		struct w3s_mmr_store ms = w3s_bucket_mmr(b);
+
+		if ((rc = w3s_mmr_root(&ms, b->leaf_count, c.mmr_root,
+		    err)) != 0)
+			return fail(b, rc);
+		c.start_seq = b->start_seq;
+		c.leaf_count = b->leaf_count;
+	}
+	b->del_next = c;
 	c.leaf_count = 0;
 	w3s_payload_v1_encode(b->id, &c, payload);
 	if (w3s_key_verify(admin, payload, sizeof(payload), sig) != 0) {
@@ -622,6 +693,44 @@ w3s_bucket_deletion_add(struct w3s_bucket *b, const uint8_t admin[32],
 	memcpy(b->del_sig, sig, 64);
 	b->have_deletion = 1;
 	return 0;
+}
+
+int
+w3s_bucket_deletion_record(struct w3s_bucket *b,
+    const struct w3s_deletion *d, struct w3s_err *err)
+{
+	uint8_t payload[W3S_PAYLOAD_V1_LEN];
+	struct w3s_commitment c;
+	char hex[W3S_HEX32_LEN];
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = standalone(b, err)) != 0)
+		return rc;
+	if (d->new_start_seq > W3S_STORE_SEQ_MAX)
+		return w3s_err_set(err, W3S_EUSAGE, "start_seq %" PRIu64
+		    " is too large", d->new_start_seq);
+	memcpy(c.mmr_root, d->new_mmr_root, W3S_H256);
+	c.start_seq = d->new_start_seq;
+	c.leaf_count = 0;
+	w3s_payload_v1_encode(b->id, &c, payload);
+	if (w3s_key_verify(d->admin, payload, sizeof(payload),
+	    d->signature) != 0) {
+		w3s_hex32_format(hex, d->admin);
+		return w3s_err_set(err, W3S_EVERIFY, "bucket %" PRIu64
+		    ": the deletion signature of key %s does not verify",
+		    b->id, hex);
+	}
+	if ((st = store_q(b, Q_DEL_PUT, err)) == NULL)
+		return fail(b, err->code);
+	sqlite3_bind_blob(st, 1, d->new_mmr_root, W3S_H256, SQLITE_STATIC);
+	store_bind_u64(st, 2, d->new_start_seq);
+	sqlite3_bind_blob(st, 3, d->admin, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 4, d->signature, 64, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, d->created ? (sqlite3_int64)d->created :
+	    (sqlite3_int64)time(NULL));
+	return fail(b, store_step_done(b, b->meta, st, err,
+	    "cannot record a deletion certificate"));
 }
 
 /* ---- commit and abort ------------------------------------------------- */
@@ -676,9 +785,9 @@ w3s_bucket_write_commit(struct w3s_bucket *b, struct w3s_commit_result *res,
 			    ": a drop needs its deletion certificate", b->id);
 		if ((st = store_q(b, Q_DEL_PUT, err)) == NULL)
 			return fail(b, err->code);
-		sqlite3_bind_blob(st, 1, b->next.mmr_root, W3S_H256,
+		sqlite3_bind_blob(st, 1, b->del_next.mmr_root, W3S_H256,
 		    SQLITE_STATIC);
-		store_bind_u64(st, 2, b->next.start_seq);
+		store_bind_u64(st, 2, b->del_next.start_seq);
 		sqlite3_bind_blob(st, 3, b->del_admin, 32, SQLITE_STATIC);
 		sqlite3_bind_blob(st, 4, b->del_sig, 64, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL));

@@ -365,6 +365,11 @@ int w3s_bucket_segment_add_fd(struct w3s_bucket *b, int fd,
 int w3s_bucket_name_set(struct w3s_bucket *b, const char *name,
     const uint8_t data_root[W3S_H256], struct w3s_err *err);
 
+/* Removes index entry name in this session's commit (recorded in the
+ * change log as removed); a name not set is no error. */
+int w3s_bucket_name_remove(struct w3s_bucket *b, const char *name,
+    struct w3s_err *err);
+
 /* An import into an empty bucket (no leaf held, none added yet) may move
  * start_seq first. W3S_ENOTAPPLY otherwise. */
 int w3s_bucket_write_set_start(struct w3s_bucket *b, uint64_t start_seq,
@@ -382,8 +387,17 @@ int w3s_bucket_write_prepare(struct w3s_bucket *b,
  * holds, and marks chunks no survivor references for freeing. *next is the
  * new commitment; *dropped (may be NULL) the number of leaves dropped.
  * new_start_seq <= start_seq (nothing to drop) or past the last leaf is
- * W3S_ENOTAPPLY. A session holds segments or one drop, not both. */
+ * W3S_ENOTAPPLY. A session holds segments, or one drop, or (an importer)
+ * one drop then segments, appended after the survivors and prepared with
+ * w3s_bucket_write_prepare, the drop's certificate added (by
+ * w3s_bucket_deletion_add) at the state it names; all of it commits as
+ * one change of kind W3S_CHANGE_DROP. */
 int w3s_bucket_drop_prepare(struct w3s_bucket *b, uint64_t new_start_seq,
+    struct w3s_commitment *next, uint64_t *dropped, struct w3s_err *err);
+/* The same for an importer replaying a producer's drop: new_start_seq
+ * past the last segment drops every held segment and moves start_seq
+ * there (the producer added and dropped the ones in between). */
+int w3s_bucket_drop_replayed(struct w3s_bucket *b, uint64_t new_start_seq,
     struct w3s_commitment *next, uint64_t *dropped, struct w3s_err *err);
 
 /* Records signer's signature over CommitmentPayload v1 of (bucket, *c).
@@ -392,10 +406,19 @@ int w3s_bucket_checkpoint_add(struct w3s_bucket *b,
     const struct w3s_commitment *c, const uint8_t signer[32],
     const uint8_t sig[64], struct w3s_err *err);
 /* The deletion certificate of the prepared drop (required before commit):
- * admin's signature over payload v1 of {new_mmr_root, new_start_seq, 0}.
- * W3S_EVERIFY if it does not verify. */
+ * admin's signature over payload v1 of {new_mmr_root, new_start_seq, 0}
+ * of the state now: right after the drop, or, in a session that appends
+ * after its drop, after the segments appended so far (a producer that
+ * dropped after adding them). W3S_EVERIFY if it does not verify. */
 int w3s_bucket_deletion_add(struct w3s_bucket *b, const uint8_t admin[32],
     const uint8_t sig[64], struct w3s_err *err);
+
+/* Records a deletion certificate that is not this session's drop (those
+ * a snapshot or a delta carries besides the drop it applies): d's id is
+ * ignored, created 0 means now. W3S_EVERIFY if the signature does not
+ * verify. Inside a session it commits with it. */
+int w3s_bucket_deletion_record(struct w3s_bucket *b,
+    const struct w3s_deletion *d, struct w3s_err *err);
 
 struct w3s_commit_result {
 	uint64_t change_id;
