@@ -768,7 +768,7 @@ apply_step(struct apply_ctx *a, const struct w3s_replay_delta *d,
 	struct w3s_import_result res;
 	struct w3s_stream_reader *rd;
 	struct w3s_stream_event ev;
-	int rc, drop_only;
+	int rc;
 
 	/* --trust-root anchors the commitment it names, the last step. */
 	if (a->o->trust_root_set && memcmp(d->target.mmr_root,
@@ -776,18 +776,9 @@ apply_step(struct apply_ctx *a, const struct w3s_replay_delta *d,
 		t.has_root = 1;
 		memcpy(t.root, a->o->trust_root, W3S_H256);
 	}
-	/* No primary signs what a drop leaves (segment-drop(1)): a delta
-	 * that only drops is anchored by its deletion certificate, whose
-	 * admin signature the reader checks and whose root import checks
-	 * against the drop it makes. */
-	drop_only = d->counts.segments == 0 && d->counts.deletions > 0 &&
-	    d->nsigs == 0 && !t.has_root;
-	if (drop_only) {
-		t.keys = NULL;
-		t.nkeys = 0;
-		t.use_bucket = 0;
-		t.remember = 0;
-	}
+	/* No primary signs what a drop leaves (segment-drop(1)): lib/import
+	 * anchors such a target by a deletion certificate of a trusted key
+	 * that names it. */
 	if ((rd = w3s_stream_reader_new_cb(w3s_stream_range_read, &src,
 	    err)) == NULL)
 		return W3S_ESYS;
@@ -802,7 +793,7 @@ apply_step(struct apply_ctx *a, const struct w3s_replay_delta *d,
 		rc = w3s_import_archive(rd, a->run->b, ev.u.manifest, &t, NULL,
 		    &res, err);
 	w3s_stream_reader_free(rd);
-	if (rc == 0 && !res.anchored && !drop_only)
+	if (rc == 0 && !res.anchored)
 		a->run->unanchored++;
 	return rc;
 }

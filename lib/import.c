@@ -50,6 +50,13 @@ struct w3s_import {
 	uint8_t (*keys_new)[W3S_PUBKEY_LEN];
 	size_t nkeys_new;
 	int remember;
+	/* Anchoring by a deletion certificate (check_trust, cert_anchor). */
+	uint8_t (*anchor_keys)[W3S_PUBKEY_LEN];	/* trusted and admin keys */
+	size_t nanchor_keys;
+	int trust_deferred;		/* too few signatures: a certificate
+					 * of the target must anchor it */
+	struct w3s_err trust_why;	/* the failure if none does */
+	int cert_names_target;		/* a trusted certificate names it */
 	struct w3s_import_result res;
 };
 
@@ -178,6 +185,66 @@ add_key(uint8_t (*keys)[W3S_PUBKEY_LEN], size_t *n, const uint8_t *k,
 	return 0;
 }
 
+/* An archive with deletion certificates: the keys that may anchor its
+ * target through one (the trusted keys, and with a store the bucket's
+ * admin keys). */
+static int
+keep_anchor_keys(struct w3s_import *im, const struct w3s_import_trust *t,
+    const uint8_t (*keys)[W3S_PUBKEY_LEN], size_t nkeys, struct w3s_err *err)
+{
+	struct w3s_store_iter *it = NULL;
+	uint8_t pub[W3S_PUBKEY_LEN];
+	int rc = 0;
+
+	im->anchor_keys = malloc(IMPORT_KEYS_MAX * sizeof(*im->anchor_keys));
+	if (im->anchor_keys == NULL)
+		return w3s_err_sys(err, ENOMEM, "cannot check trust");
+	memcpy(im->anchor_keys, keys, nkeys * sizeof(*keys));
+	im->nanchor_keys = nkeys;
+	if (t == NULL || !t->use_bucket || im->b == NULL)
+		return 0;
+	rc = w3s_bucket_keys(im->b, W3S_ROLE_ADMIN, &it, err);
+	while (rc == 0 && (rc = w3s_store_iter_key(it, pub, err)) == 1)
+		rc = add_key(im->anchor_keys, &im->nanchor_keys, pub, err);
+	w3s_store_iter_free(it);
+	return rc > 0 ? 0 : rc;
+}
+
+/* A deletion certificate of the archive: does it name the target, signed
+ * by a key that may anchor it? (Its signature the reader checked.) */
+static void
+cert_note(struct w3s_import *im, const struct w3s_deletion_rec *d)
+{
+	if (memcmp(d->mmr_root, im->m.target.mmr_root, W3S_H256) == 0 &&
+	    d->start_seq == im->m.target.start_seq &&
+	    key_in((const uint8_t (*)[W3S_PUBKEY_LEN])im->anchor_keys,
+	    im->nanchor_keys, d->admin))
+		im->cert_names_target = 1;
+}
+
+/* At the trailer, once the target's leaf_count is checked (the root was
+ * recomputed, or the bucket is at the target already): a target without
+ * enough trusted signatures is anchored when a trusted certificate names
+ * it. */
+static int
+cert_anchor(struct w3s_import *im, struct w3s_err *err)
+{
+	int checked = im->res.root_checked || im->res.already;
+
+	if (checked && im->cert_names_target && !im->res.anchored) {
+		im->res.anchored = 1;
+		im->trust_deferred = 0;
+		if (im->remember) {
+			im->trust_new.anchored = 1;
+			im->trust_new.anchor = im->m.target;
+		}
+	}
+	if (!im->trust_deferred)
+		return 0;
+	return w3s_err_set(err, W3S_EVERIFY, "%s, and no deletion"
+	    " certificate by a trusted key names it", im->trust_why.msg);
+}
+
 /* Decides whether the target is anchored, and fails it when the policy
  * says so. */
 static int
@@ -211,6 +278,8 @@ check_trust(struct w3s_import *im, const struct w3s_import_trust *t,
 		if (rc > 0)
 			rc = 0;
 	}
+	if (rc == 0 && m->counts.deletions > 0)
+		rc = keep_anchor_keys(im, t, keys, nkeys, err);
 	if (rc != 0)
 		goto out;
 	if (t != NULL && t->min_signers)
@@ -263,9 +332,15 @@ check_trust(struct w3s_import *im, const struct w3s_import_trust *t,
 				    PRIu64 ": the target commitment has %"
 				    PRIu64 " trusted signature(s), %" PRIu64
 				    " needed", m->bucket, count, min);
-			goto out;
-		}
-		res->anchored = 1;
+			/* A deletion certificate in the archive may still
+			 * name the target (cert_anchor, at the trailer). */
+			if (m->counts.deletions == 0)
+				goto out;
+			im->trust_deferred = 1;
+			im->trust_why = *err;
+			rc = 0;
+		} else
+			res->anchored = 1;
 	}
 	/* What remember keeps: the keys given, min_signers if given, and
 	 * the target once it is anchored. */
@@ -584,6 +659,8 @@ struct replay {
 	int dropped;			/* the drop is prepared */
 	struct w3s_deletion_rec drop;	/* the last deletion of a delta */
 	struct w3s_commitment drop_next;
+	uint64_t leaves;		/* held in the session after the drop */
+	int cert_added;			/* the drop's certificate is in */
 	uint64_t seg_chunks;		/* chunk hashes of the open segment */
 };
 
@@ -596,6 +673,21 @@ note_missing(struct replay *rp, const uint8_t hash[W3S_H256])
 	return 0;
 }
 
+/* Stores a certificate that is not the session's drop. */
+static int
+record_deletion(struct w3s_import *im, const struct w3s_deletion_rec *r,
+    struct w3s_err *err)
+{
+	struct w3s_deletion d;
+
+	memset(&d, 0, sizeof(d));
+	memcpy(d.new_mmr_root, r->mmr_root, W3S_H256);
+	d.new_start_seq = r->start_seq;
+	memcpy(d.admin, r->admin, sizeof(d.admin));
+	memcpy(d.signature, r->sig, sizeof(d.signature));
+	return w3s_bucket_deletion_record(im->b, &d, err);
+}
+
 static int
 replay_deletion(struct w3s_import *im, struct replay *rp, struct w3s_err *err)
 {
@@ -604,13 +696,41 @@ replay_deletion(struct w3s_import *im, struct replay *rp, struct w3s_err *err)
 
 	if ((rc = spool_read(im, &d, sizeof(d), err)) != 0)
 		return rc;
-	/* A full snapshot starts at the target's start_seq; a delta's drop
-	 * is applied before its segments. */
+	if (im->anchor_keys != NULL)
+		cert_note(im, &d);
+	/* A full snapshot starts at the target's start_seq and keeps its
+	 * certificates; a delta applies its last drop before its segments
+	 * (that certificate commits with the drop) and keeps the others. */
+	if (im->session && (im->m.kind == W3S_STREAM_FULL || rp->has_drop) &&
+	    (rc = record_deletion(im, im->m.kind == W3S_STREAM_FULL ? &d :
+	    &rp->drop, err)) != 0)
+		return rc;
 	if (im->m.kind == W3S_STREAM_DELTA) {
 		rp->has_drop = 1;
 		rp->drop = d;
 	}
 	return 0;
+}
+
+/* After the drop and after each segment appended since: when the state is
+ * the one the drop's certificate names, the certificate goes in (the
+ * producer may have dropped after adding some of the delta's segments). */
+static int
+drop_cert(struct w3s_import *im, struct replay *rp, struct w3s_err *err)
+{
+	struct w3s_mmr_store ms = w3s_bucket_mmr(im->b);
+	uint8_t root[W3S_H256];
+	int rc;
+
+	if (!rp->dropped || rp->cert_added)
+		return 0;
+	if ((rc = w3s_mmr_root(&ms, rp->leaves, root, err)) != 0)
+		return rc;
+	if (memcmp(root, rp->drop.mmr_root, W3S_H256) != 0)
+		return 0;
+	rp->cert_added = 1;
+	return w3s_bucket_deletion_add(im->b, rp->drop.admin, rp->drop.sig,
+	    err);
 }
 
 static int
@@ -686,9 +806,12 @@ replay_segment(struct w3s_import *im, struct replay *rp, struct w3s_err *err)
 		rp->next_seq = seq + 1;
 		rp->prev_total = leaf.total_size;
 		rp->prev_held = 1;
-		if (im->session && rp->missing == 0)
+		if (im->session && rp->missing == 0) {
 			rc = w3s_bucket_segment_end(im->b, &leaf, NULL, err);
-		else if (im->session)
+			rp->leaves++;
+			if (rc == 0)
+				rc = drop_cert(im, rp, err);
+		} else if (im->session)
 			rc = 0;
 		else {
 			w3s_leaf_hash(&leaf, h);
@@ -703,9 +826,8 @@ out:
 static int
 replay_index(struct w3s_import *im, struct w3s_err *err)
 {
-	uint8_t removed, root[W3S_H256], cur[W3S_H256];
+	uint8_t removed, root[W3S_H256];
 	char name[W3S_INDEX_NAME_MAX + 1];
-	struct w3s_err e2;
 	uint32_t n;
 	int rc;
 
@@ -723,13 +845,7 @@ replay_index(struct w3s_import *im, struct w3s_err *err)
 		return 0;
 	if (!removed)
 		return w3s_bucket_name_set(im->b, name, root, err);
-	/* A removal: the store drops names with their last segment, so the
-	 * name must be gone by now. */
-	if (w3s_bucket_name_get(im->b, name, cur, &e2) == 0)
-		return w3s_err_set(err, W3S_ENOTAPPLY, "bucket %" PRIu64
-		    ": the delta removes name '%s', which the bucket still"
-		    " holds", im->m.bucket, name);
-	return 0;
+	return w3s_bucket_name_remove(im->b, name, err);
 }
 
 /* The first leaf of the archive: where it starts and the total_size it
@@ -748,28 +864,24 @@ replay_init(struct w3s_import *im, struct replay *rp)
 	rp->prev_total = im->prev_total;
 }
 
-/* A delta that drops: delete_before the certificate's start_seq, whose
- * root must be the certificate's. */
+/* A delta that drops: delete_before its last certificate's start_seq
+ * (every held segment when that is past the base's end), before its
+ * segments are appended. */
 static int
 apply_drop(struct w3s_import *im, struct replay *rp, struct w3s_err *err)
 {
 	int rc;
 
-	if (im->res.segments > 0)
-		return w3s_err_set(err, W3S_ENOTAPPLY, "bucket %" PRIu64
-		    ": a delta that both drops and adds segments cannot be"
-		    " applied by this version; apply its parts separately",
-		    im->m.bucket);
-	if ((rc = w3s_bucket_drop_prepare(im->b, rp->drop.start_seq,
+	rp->dropped = 1;
+	if ((rc = w3s_bucket_drop_replayed(im->b, rp->drop.start_seq,
 	    &rp->drop_next, NULL, err)) != 0)
 		return rc;
-	if (memcmp(rp->drop_next.mmr_root, rp->drop.mmr_root, W3S_H256) != 0)
-		return w3s_err_set(err, W3S_EVERIFY, "bucket %" PRIu64
-		    ": dropping the segments before %" PRIu64 " does not give"
-		    " the root of the deletion certificate", im->m.bucket,
-		    rp->drop.start_seq);
-	return w3s_bucket_deletion_add(im->b, rp->drop.admin, rp->drop.sig,
-	    err);
+	rp->leaves = rp->drop_next.leaf_count;
+	if (rp->next_seq < rp->drop.start_seq)
+		rp->next_seq = rp->drop.start_seq;
+	if (rp->leaves == 0)
+		rp->prev_held = 0;
+	return drop_cert(im, rp, err);
 }
 
 static int
@@ -794,11 +906,8 @@ finish(struct w3s_import *im, struct w3s_err *err)
 		goto out;
 	while (rc == 0 && fread(&tag, 1, 1, im->spool) == 1) {
 		if (tag != SP_DELETION && rp.has_drop && !rp.dropped &&
-		    im->session) {
-			rp.dropped = 1;
-			if ((rc = apply_drop(im, &rp, err)) != 0)
-				break;
-		}
+		    im->session && (rc = apply_drop(im, &rp, err)) != 0)
+			break;
 		switch (tag) {
 		case SP_DELETION:
 			rc = replay_deletion(im, &rp, err);
@@ -814,10 +923,12 @@ finish(struct w3s_import *im, struct w3s_err *err)
 			    " damaged");
 		}
 	}
-	if (rc == 0 && rp.has_drop && !rp.dropped && im->session) {
-		rp.dropped = 1;
+	if (rc == 0 && rp.has_drop && !rp.dropped && im->session)
 		rc = apply_drop(im, &rp, err);
-	}
+	if (rc == 0 && rp.dropped && !rp.cert_added && rp.missing == 0)
+		rc = w3s_err_set(err, W3S_EVERIFY, "bucket %" PRIu64 ": the"
+		    " delta never reaches the root of its deletion certificate"
+		    " (start_seq %" PRIu64 ")", m->bucket, rp.drop.start_seq);
 	if (rc != 0)
 		goto out;
 	if (ferror(im->spool)) {
@@ -846,7 +957,7 @@ finish(struct w3s_import *im, struct w3s_err *err)
 		goto out;
 	}
 	if (im->session) {
-		if (rp.dropped)
+		if (rp.dropped && im->res.segments == 0)
 			got = rp.drop_next;
 		else if ((rc = w3s_bucket_write_prepare(im->b, &got,
 		    err)) != 0)
@@ -870,7 +981,7 @@ finish(struct w3s_import *im, struct w3s_err *err)
 		}
 		im->res.root_checked = 1;
 	}
-	if (!im->session)
+	if ((rc = cert_anchor(im, err)) != 0 || !im->session)
 		goto out;
 	/* The signatures on the target become the bucket's checkpoints. */
 	for (size_t i = 0; i < m->nsigs; i++)
@@ -990,6 +1101,7 @@ w3s_import_free(struct w3s_import *im)
 		fclose(im->spool);
 	hashset_free(&im->carried);
 	free(im->keys_new);
+	free(im->anchor_keys);
 	free(im);
 }
 
