@@ -327,6 +327,22 @@ w3s_bucket_chunk_has(struct w3s_bucket *b, const uint8_t hash[W3S_H256],
 	*present = 0;
 	if (st == NULL)
 		return err->code;
+	/* Inside a write session the lookups share one transaction on
+	 * chunks.db, the batch's (the next chunk stored joins it): alone,
+	 * each lookup would be a transaction of its own, with its locks,
+	 * journal check and header read (7 fcntl, 3 stat and 2 pread per
+	 * lookup under strace; 150 us per segment of a metadata-only
+	 * replay). This writer holds the bucket's lock, so it is the only
+	 * one to write chunks.db: the snapshot never goes stale, and the
+	 * shared lock held until the batch commits blocks no reader. */
+	if (b->session && !b->chunks_txn) {
+		rc = sqlite3_exec(b->chunks, "BEGIN", NULL, NULL, NULL);
+		if (rc != SQLITE_OK)
+			return store_dberr(b->chunks, rc, err, "cannot read the"
+			    " chunks of bucket %" PRIu64, b->id);
+		b->chunks_txn = 1;
+		b->batch_bytes = 0;
+	}
 	sqlite3_bind_blob(st, 1, hash, W3S_H256, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
