@@ -332,3 +332,98 @@ open("flip.tar.zst", "wb").write(b)'
 	run -0 snapshot-import --store r --quiet resumed.tar.zst
 	[ "$(state r 7)" = "$(state p 7)" ]
 }
+
+# Deletions (segment-drop, SPEC.md section 10) across every sync path.
+
+@test "after a drop (the last commit): a full snapshot imports with --trust-key, and the replica's own export chains to a third store" {
+	make_primary
+	run -0 segment-drop --store p --bucket 7 --before 3 --admin-key k.pem
+	run -0 snapshot-export --store p --bucket 7 -o full.tar.zst
+	run -0 snapshot-import --store r --create --trust-key k.pub full.tar.zst
+	assert_line 'anchored keys'
+	[ "$(sqlite3 r/buckets/7/meta.db 'SELECT count(*) FROM deletion')" = 1 ]
+	[ "$(state r 7)" = "$(state p 7)" ]
+	store_check r 7
+	# The replica keeps the certificate: its own snapshot anchors the same way.
+	run -0 snapshot-export --store r --bucket 7 -o r.tar.zst
+	run -0 snapshot-import --store t --create --trust-key k.pub r.tar.zst
+	assert_line 'anchored keys'
+	[ "$(state t 7)" = "$(state p 7)" ]
+	store_check t 7
+}
+
+@test "after a drop by another admin key: trusting only the primary is exit 1; trusting both anchors it" {
+	make_key admin.pem
+	openssl pkey -in admin.pem -pubout -out admin.pub 2>/dev/null
+	make_primary
+	run -0 segment-drop --store p --bucket 7 --before 3 --admin-key admin.pem
+	run -0 snapshot-export --store p --bucket 7 -o full.tar.zst
+	run -1 --separate-stderr snapshot-import --store r --create \
+		--trust-key k.pub full.tar.zst
+	[[ $stderr == *"no deletion certificate by a trusted key"* ]]
+	[ "$(state r 7)" != "$(state p 7)" ]
+	run -0 snapshot-import --store r --create --trust-key k.pub \
+		--trust-key admin.pub full.tar.zst
+	assert_line 'anchored keys'
+	[ "$(state r 7)" = "$(state p 7)" ]
+	store_check r 7
+}
+
+@test "--since across a drop followed by adds (segments added after it dropped too, or not, or all): one delta applies" {
+	make_key admin.pem
+	make_primary
+	printf 'n1' >n1
+	printf 'n2' >n2
+	printf 'n3' >n3
+	# Segments 0-9 held; S = 10. Variants: the drop takes segment 10
+	# (added after S), only base segments, or everything.
+	for before in 11 5 12; do
+		rm -rf q c d.tar.zst
+		cp -a p q
+		cp -a p c
+		run -0 segment-add --store q --bucket 7 --key k.pem --name gone n1
+		run -0 segment-add --store q --bucket 7 --key k.pem n2
+		run -0 segment-drop --store q --bucket 7 --before $before \
+			--admin-key admin.pem
+		run -0 segment-add --store q --bucket 7 --key k.pem --name kept n3
+		run -0 snapshot-export --store q --bucket 7 --since 10 -o d.tar.zst
+		run -0 --separate-stderr snapshot-import --store c \
+			--trust-key k.pub d.tar.zst
+		assert_line 'anchored keys'
+		[ "$(state c 7)" = "$(state q 7)" ]
+		[ "$(sqlite3 c/buckets/7/meta.db 'SELECT name FROM name ORDER BY name' | tr '\n' ' ')" = \
+		  "$(sqlite3 q/buckets/7/meta.db 'SELECT name FROM name ORDER BY name' | tr '\n' ' ')" ]
+		store_check c 7
+	done
+	# The name set on segment 10 and removed by the drop is gone.
+	[ -z "$(sqlite3 c/buckets/7/meta.db "SELECT name FROM name WHERE name = 'gone'")" ]
+}
+
+@test "a drop delta whose certificate signature is forged: exit 1, bucket unchanged" {
+	make_key admin.pem
+	openssl pkey -in admin.pem -pubout -out admin.pub 2>/dev/null
+	make_primary
+	cp -a p c
+	run -0 segment-drop --store p --bucket 7 --before 3 --admin-key admin.pem
+	run -0 snapshot-export --store p --bucket 7 --since 10 -o d.tar.zst
+	python3 - d.tar.zst <<'PY'
+import subprocess, sys
+p = sys.argv[1]
+tar = bytearray(subprocess.run(["zstd", "-dc", p], check=True, capture_output=True).stdout)
+# The deletion record's "sig": text(3) "sig", bytes(64).
+i = tar.index(b"\x63sig\x58\x40") + 6
+tar[i + 10] ^= 1
+open(p, "wb").write(subprocess.run(["zstd", "-c", "-q"], input=bytes(tar), check=True, capture_output=True).stdout)
+PY
+	before=$(state c 7)
+	run -1 --separate-stderr snapshot-import --store c --trust-key k.pub \
+		--trust-key admin.pub d.tar.zst
+	[ "$(state c 7)" = "$before" ]
+	# The untouched delta anchors by its certificate.
+	rm d.tar.zst
+	run -0 snapshot-export --store p --bucket 7 --since 10 -o d.tar.zst
+	run -0 snapshot-import --store c --trust-key k.pub --trust-key admin.pub \
+		d.tar.zst
+	assert_line 'anchored keys'
+	[ "$(state c 7)" = "$(state p 7)" ]
+}
