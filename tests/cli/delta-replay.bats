@@ -275,3 +275,16 @@ EOF
 	run -0 delta-replay --version
 	assert_output --partial "delta-replay (w3sync)"
 }
+
+@test "a drop's target anchors only by a trusted certificate: without the admin key exit 1, nothing applied" {
+	snapshot-import --store R --create --trust-key k.pem --quiet \
+		"$F/snap.tar.zst" >/dev/null
+	before=$(commitment_of R)
+	run -1 --separate-stderr delta-replay --store R "$F/deltas"
+	assert_line "applied 0"
+	[[ $stderr == *"no deletion certificate by a trusted key"* ]]
+	[ "$(commitment_of R)" = "$before" ]
+	run -0 delta-replay --store R --trust-key admin.pem "$F/deltas"
+	assert_line "applied $ND"
+	[ "$(commitment_of R)" = "$(cat "$F/commit.$N")" ]
+}
