@@ -117,8 +117,9 @@ unit: $(UNIT_BIN)
 		SUMMARY=$(SUMMARY) tests/run-suite.sh $$(basename $$t) $$t || fail=1; \
 	done; exit $$fail
 
-cli: $(PROGS) $(TOOL_BIN)
+cli: $(PROGS) $(TOOL_BIN) $(BUILD)/tests/test_store
 	@W3SYNC_BIN=$(abspath $(BINDIR)) W3SYNC_TOOLS=$(abspath $(BUILD)/tools) \
+		W3SYNC_TEST_STORE=$(abspath $(BUILD)/tests/test_store) \
 		SUMMARY=$(SUMMARY) \
 		tests/run-suite.sh bats bats --tap tests/cli
 

@@ -21,10 +21,6 @@ setup() {
 	root=$(awk '$1 == "mmr_root" { print $2 }' <<<"$output")
 }
 
-field() {
-	awk -v k="$1" '$1 == k { print $2 }' <<<"$output"
-}
-
 # Flips the byte at offset $2 of the hex string $1 (offsets count bytes
 # after the 0x); the hex comes on standard input when $1 is -.
 flip_hex() {

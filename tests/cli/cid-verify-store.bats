@@ -16,10 +16,6 @@ setup() {
 	root=$(awk '$1 == "mmr_root" { print $2 }' <<<"$output")
 }
 
-field() {
-	awk -v k="$1" '$1 == k { print $2 }' <<<"$output"
-}
-
 # The chunk at (segment, index) of bucket 1, as hex of its hash.
 chunk_hash() {
 	sqlite3 s/buckets/1/meta.db "SELECT hex(hash) FROM segment_chunk WHERE seq = $1 AND idx = $2"

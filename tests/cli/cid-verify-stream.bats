@@ -19,10 +19,6 @@ setup() {
 	run -0 snapshot-export --store s --bucket 5 --since "$root1" -o delta.tar.zst
 }
 
-field() {
-	awk -v k="$1" '$1 == k { print $2 }' <<<"$output"
-}
-
 @test "a full snapshot checks, anchored by its root" {
 	run -0 --separate-stderr cid-verify --stream --trust-root "$root1" full.tar.zst
 	[ "$(field mmr_root)" = "$root1" ]

@@ -21,10 +21,6 @@ programs() {
 	done
 }
 
-long_opts() {
-	grep -o -- '--[a-z][a-z-]*' | sort -u | tr '\n' ' '
-}
-
 # The section of a formatted man page from heading $2 to the next heading.
 man_section() {
 	awk -v h="$2" '$0 == h { on = 1; next } on && /^[A-Z]/ { exit } on' <<<"$1"

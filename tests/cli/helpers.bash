@@ -59,3 +59,52 @@ options_agree() {
 	[ "$(grep -oE -- "\{-[a-zA-Z]" <<<"$zsh_fn" | tr -d '{' | sort -u | tr '\n' ' ')" = "$short" ]
 	[ -z "$(mandoc -Tlint -Wwarning "$SRC/man/$prog.1")" ]
 }
+
+SRC=${SRC:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
+
+# The Python reference of the store's rules (tests/cli/w3s_ref.py).
+REF="$BATS_TEST_DIRNAME/w3s_ref.py"
+ref() {
+	python3 "$REF" "$@"
+}
+
+# The store's C self-check (tests/unit/test_store.c, "check" mode):
+# $W3SYNC_TEST_STORE (the Makefile sets it), else next to the programs.
+checker() {
+	local c
+	for c in "${W3SYNC_TEST_STORE:-}" "$W3SYNC_BIN/../tests/test_store" \
+		"${W3SYNC_TOOLS:-/nonexistent}/../tests/test_store" \
+		"$SRC/build/tests/test_store"; do
+		[ -n "$c" ] && [ -x "$c" ] && { echo "$c"; return 0; }
+	done
+	echo "no test_store binary: build it (make BUILD=... .../tests/test_store)" >&2
+	return 1
+}
+
+# `store_check STORE BUCKET`: both scrubs pass, the reference's (every
+# chunk hash, data root and the MMR root recomputed from the stored
+# leaves) and the C self-check's.
+store_check() {
+	local c
+	run -0 ref check "$1" "$2"
+	c=$(checker)
+	run -0 "$c" check "$1" "$2" --payloads
+}
+
+# A field of the text output in $output (set by bats' run): "key value"
+# lines.
+# shellcheck disable=SC2154
+field() {
+	awk -v k="$1" '$1 == k { print $2 }' <<<"$output"
+}
+
+# The commitment lines of $output.
+# shellcheck disable=SC2154
+commitment_of_output() {
+	grep -E '^(mmr_root|start_seq|leaf_count) ' <<<"$output"
+}
+
+# The raw 32-byte public key of a PEM private key, 0x hex.
+pubkey() {
+	echo "0x$(openssl pkey -in "$1" -pubout -outform DER | tail -c 32 | xxd -p -c 64)"
+}

@@ -9,7 +9,6 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 SRC="$BATS_TEST_DIRNAME/../.."
-REF="$BATS_TEST_DIRNAME/w3s_ref.py"
 
 setup() {
 	cd "$BATS_TEST_TMPDIR" || exit 1
@@ -21,14 +20,6 @@ setup() {
 	head -c 300000 /dev/urandom >f3
 	run -0 segment-add --store old --bucket 7 --create --key old.pem f1 f2 f3
 	ROOT=$(field mmr_root)
-}
-
-field() {
-	awk -v k="$1" '$1 == k { print $2 }' <<<"$output"
-}
-
-pubkey() {
-	echo "0x$(openssl pkey -in "$1" -pubout -outform DER | tail -c 32 | xxd -p -c 64)"
 }
 
 # offer of bucket 7 to new.pem, then NEW as a copy of OLD.
@@ -472,13 +463,6 @@ commitment_of() {
 	run -0 --separate-stderr migrate-provider --version
 	assert_output --regexp '^migrate-provider \(w3sync\) [0-9]'
 	run -0 migrate-provider -V
-}
-
-long_opts() {
-	grep -o -- '--[a-z][a-z-]*' | sort -u | tr '\n' ' '
-}
-short_opts() {
-	grep -oE -- '(^|[^-a-z])-[a-zA-Z]\b' | grep -oE -- '-[a-zA-Z]' | sort -u | tr '\n' ' '
 }
 
 @test "--help, the man page SYNOPSIS and both completions list the same options" {

@@ -8,7 +8,6 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 SRC="$BATS_TEST_DIRNAME/../.."
-REF="$BATS_TEST_DIRNAME/w3s_ref.py"
 
 setup() {
 	cd "$BATS_TEST_TMPDIR" || exit 1
@@ -19,46 +18,6 @@ teardown() {
 	if mountpoint -q "$BATS_TEST_TMPDIR/m" 2>/dev/null; then
 		umount "$BATS_TEST_TMPDIR/m"
 	fi
-}
-
-ref() {
-	python3 "$REF" "$@"
-}
-
-# The store's own self-check (tests/unit/test_store.c, "check" mode), built
-# beside the programs: $W3SYNC_BIN/../tests/test_store, or the default build.
-checker() {
-	local c
-	for c in "${W3SYNC_TEST_STORE:-}" "$W3SYNC_BIN/../tests/test_store" \
-		"${W3SYNC_TOOLS:-/nonexistent}/../tests/test_store" \
-		"$SRC/build/tests/test_store"; do
-		[ -n "$c" ] && [ -x "$c" ] && { echo "$c"; return 0; }
-	done
-	echo "no test_store binary: build it (make BUILD=... .../tests/test_store)" >&2
-	return 1
-}
-
-# Both checks of a bucket: the independent Python one and the store's own
-# (which also verifies every stored signature).
-store_check() {
-	local c
-	run -0 ref check "$1" "$2"
-	c=$(checker)
-	run -0 "$c" check "$1" "$2" --payloads
-}
-
-# A field of the text output: "key value" lines.
-field() {
-	awk -v k="$1" '$1 == k { print $2 }' <<<"$output"
-}
-
-commitment_of_output() {
-	grep -E '^(mmr_root|start_seq|leaf_count) ' <<<"$output"
-}
-
-# Raw 32-byte public key of a PEM private key, 0x hex.
-pubkey() {
-	echo "0x$(openssl pkey -in "$1" -pubout -outform DER | tail -c 32 | xxd -p -c 64)"
 }
 
 @test "segments, commitment, payload and signature match the reference" {
@@ -412,38 +371,8 @@ x/a $(ref root a)"
 	run -0 segment-add -V
 }
 
-long_opts() {
-	grep -o -- '--[a-z][a-z-]*' | sort -u | tr '\n' ' '
-}
-short_opts() {
-	grep -oE -- '(^|[^-a-z])-[a-zA-Z]\b' | grep -oE -- '-[a-zA-Z]' | sort -u | tr '\n' ' '
-}
-
 @test "--help, the man page SYNOPSIS and both completions list the same options" {
-	help=$(segment-add --help)
-	usage=$(sed -n '1,/^$/p' <<<"$help")
-	optlist=$(sed -n '/^options:/,/^$/p' <<<"$help")
-	man=$(mandoc -Tascii "$SRC/man/segment-add.1" | col -bx)
-	synopsis=$(sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' <<<"$man")
-	manopts=$(sed -n '/^OPTIONS/,/^OUTPUT/p' <<<"$man" | grep -E '^     -')
-	bash_fn=$(sed -n '/^_w3sync_segment_add()/,/^}/p' "$SRC/completions/bash/w3sync")
-	zsh_fn=$(sed -n '/^_w3sync_segment_add()/,/^}/p' "$SRC/completions/zsh/_w3sync")
-
-	want=$(long_opts <<<"$usage")
-	echo "usage: $want"
-	[ "$want" = "--bucket --create --force --help --json --key --name --store --version --wait " ]
-	[ "$(long_opts <<<"$optlist")" = "$want" ]
-	[ "$(long_opts <<<"$synopsis")" = "$want" ]
-	[ "$(long_opts <<<"$manopts")" = "$want" ]
-	[ "$(long_opts <<<"$bash_fn")" = "$want" ]
-	[ "$(long_opts <<<"$zsh_fn")" = "$want" ]
-
-	short=$(short_opts <<<"$optlist")
-	echo "short: $short"
-	[ "$short" = "-V -b -c -f -h -j -k -n -s -w " ]
-	[ "$(short_opts <<<"$manopts")" = "$short" ]
-	[ "$(sed -n "/local opts=/,/'\$/p" <<<"$bash_fn" | short_opts)" = "$short" ]
-	[ "$(grep -oE -- "\{-[a-zA-Z]" <<<"$zsh_fn" | tr -d '{' | sort -u | tr '\n' ' ')" = "$short" ]
-	run -0 mandoc -Tlint -Wwarning "$SRC/man/segment-add.1"
-	[ -z "$output" ]
+	options_agree segment-add \
+	    "--bucket --create --force --help --json --key --name --store --version --wait " \
+	    "-V -b -c -f -h -j -k -n -s -w "
 }

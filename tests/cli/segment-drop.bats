@@ -8,7 +8,6 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 SRC="$BATS_TEST_DIRNAME/../.."
-REF="$BATS_TEST_DIRNAME/w3s_ref.py"
 
 setup() {
 	cd "$BATS_TEST_TMPDIR" || exit 1
@@ -19,40 +18,6 @@ setup() {
 	gen_file f2 600000
 	head -c 300000 /dev/urandom >f3
 	printf 'four' >f4
-}
-
-ref() {
-	python3 "$REF" "$@"
-}
-
-checker() {
-	local c
-	for c in "${W3SYNC_TEST_STORE:-}" "$W3SYNC_BIN/../tests/test_store" \
-		"${W3SYNC_TOOLS:-/nonexistent}/../tests/test_store" \
-		"$SRC/build/tests/test_store"; do
-		[ -n "$c" ] && [ -x "$c" ] && { echo "$c"; return 0; }
-	done
-	echo "no test_store binary: build it (make BUILD=... .../tests/test_store)" >&2
-	return 1
-}
-
-store_check() {
-	local c
-	run -0 ref check "$1" "$2"
-	c=$(checker)
-	run -0 "$c" check "$1" "$2" --payloads
-}
-
-field() {
-	awk -v k="$1" '$1 == k { print $2 }' <<<"$output"
-}
-
-commitment_of_output() {
-	grep -E '^(mmr_root|start_seq|leaf_count) ' <<<"$output"
-}
-
-pubkey() {
-	echo "0x$(openssl pkey -in "$1" -pubout -outform DER | tail -c 32 | xxd -p -c 64)"
 }
 
 chunk_count() {
@@ -267,38 +232,8 @@ c'
 	run -0 segment-drop -V
 }
 
-long_opts() {
-	grep -o -- '--[a-z][a-z-]*' | sort -u | tr '\n' ' '
-}
-short_opts() {
-	grep -oE -- '(^|[^-a-z])-[a-zA-Z]\b' | grep -oE -- '-[a-zA-Z]' | sort -u | tr '\n' ' '
-}
-
 @test "--help, the man page SYNOPSIS and both completions list the same options" {
-	help=$(segment-drop --help)
-	usage=$(sed -n '1,/^$/p' <<<"$help")
-	optlist=$(sed -n '/^options:/,/^$/p' <<<"$help")
-	man=$(mandoc -Tascii "$SRC/man/segment-drop.1" | col -bx)
-	synopsis=$(sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' <<<"$man")
-	manopts=$(sed -n '/^OPTIONS/,/^OUTPUT/p' <<<"$man" | grep -E '^     -')
-	bash_fn=$(sed -n '/^_w3sync_segment_drop()/,/^}/p' "$SRC/completions/bash/w3sync")
-	zsh_fn=$(sed -n '/^_w3sync_segment_drop()/,/^}/p' "$SRC/completions/zsh/_w3sync")
-
-	want=$(long_opts <<<"$usage")
-	echo "usage: $want"
-	[ "$want" = "--admin-key --before --bucket --help --json --store --version --wait " ]
-	[ "$(long_opts <<<"$optlist")" = "$want" ]
-	[ "$(long_opts <<<"$synopsis")" = "$want" ]
-	[ "$(long_opts <<<"$manopts")" = "$want" ]
-	[ "$(long_opts <<<"$bash_fn")" = "$want" ]
-	[ "$(long_opts <<<"$zsh_fn")" = "$want" ]
-
-	short=$(short_opts <<<"$optlist")
-	echo "short: $short"
-	[ "$short" = "-B -V -a -b -h -j -s -w " ]
-	[ "$(short_opts <<<"$manopts")" = "$short" ]
-	[ "$(sed -n "/local opts=/,/'\$/p" <<<"$bash_fn" | short_opts)" = "$short" ]
-	[ "$(grep -oE -- "\{-[a-zA-Z]" <<<"$zsh_fn" | tr -d '{' | sort -u | tr '\n' ' ')" = "$short" ]
-	run -0 mandoc -Tlint -Wwarning "$SRC/man/segment-drop.1"
-	[ -z "$output" ]
+	options_agree segment-drop \
+	    "--admin-key --before --bucket --help --json --store --version --wait " \
+	    "-B -V -a -b -h -j -s -w "
 }

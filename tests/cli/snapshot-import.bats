@@ -18,23 +18,6 @@ setup() {
 	openssl pkey -in other.pem -pubout -out other.pub 2>/dev/null
 }
 
-checker() {
-	local c
-	for c in "${W3SYNC_TEST_STORE:-}" "$W3SYNC_BIN/../tests/test_store" \
-		"${W3SYNC_TOOLS:-/nonexistent}/../tests/test_store" \
-		"$SRC/build/tests/test_store"; do
-		[ -n "$c" ] && [ -x "$c" ] && { echo "$c"; return 0; }
-	done
-	echo "no test_store binary: build it" >&2
-	return 1
-}
-
-store_check() {
-	local c
-	c=$(checker)
-	run -0 "$c" check "$1" "$2" --payloads
-}
-
 # The commitment and counts of bucket $2 in store $1 ("none" if absent).
 state() {
 	if [ -d "$1/buckets/$2" ]; then

@@ -749,39 +749,10 @@ teardown() {
 	run -0 snapshot-prune -V
 }
 
-# Long and short options of --help, the man page and both completions.
-long_opts() {
-	grep -o -- '--[a-z][a-z-]*' | sort -u | tr '\n' ' '
-}
-short_opts() {
-	grep -oE -- '(^|[^-a-z])-[a-zA-Z]\b' | grep -oE -- '-[a-zA-Z]' | sort -u | tr '\n' ' '
-}
-
 @test "--help, the man page SYNOPSIS and both completions list the same options" {
-	help=$(snapshot-prune --help)
-	usage=$(sed -n '1,/^$/p' <<<"$help")
-	optlist=$(sed -n '/^options:/,/^$/p' <<<"$help")
-	man=$(mandoc -Tascii "$SRC/man/snapshot-prune.1" | col -bx)
-	synopsis=$(sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' <<<"$man")
-	manopts=$(sed -n '/^OPTIONS/,/^OUTPUT/p' <<<"$man" | grep -E '^     -')
-	bash_fn=$(sed -n '/^_w3sync_snapshot_prune()/,/^}/p' "$SRC/completions/bash/w3sync")
-	zsh_fn=$(sed -n '/^_w3sync_snapshot_prune()/,/^}/p' "$SRC/completions/zsh/_w3sync")
-
-	want=$(long_opts <<<"$usage")
-	[ "$want" = "--dry-run --help --json --keep-daily --keep-hourly --keep-last --keep-monthly --keep-weekly --version " ]
-	[ "$(long_opts <<<"$optlist")" = "$want" ]
-	[ "$(long_opts <<<"$synopsis")" = "$want" ]
-	[ "$(long_opts <<<"$manopts")" = "$want" ]
-	[ "$(long_opts <<<"$bash_fn")" = "$want" ]
-	[ "$(long_opts <<<"$zsh_fn")" = "$want" ]
-
-	short=$(short_opts <<<"$optlist")
-	[ "$short" = "-H -V -d -h -j -l -m -n -w " ]
-	[ "$(short_opts <<<"$manopts")" = "$short" ]
-	[ "$(sed -n "/local opts=/,/'\$/p" <<<"$bash_fn" | short_opts)" = "$short" ]
-	[ "$(grep -oE -- "\{-[a-zA-Z]" <<<"$zsh_fn" | tr -d '{' | sort -u | tr '\n' ' ')" = "$short" ]
-	run -0 mandoc -Tlint -Wwarning "$SRC/man/snapshot-prune.1"
-	[ -z "$output" ]
+	options_agree snapshot-prune \
+	    "--dry-run --help --json --keep-daily --keep-hourly --keep-last --keep-monthly --keep-weekly --version " \
+	    "-H -V -d -h -j -l -m -n -w "
 }
 
 @test "the completions offer the options, and directories for the operand" {
