@@ -4,7 +4,7 @@
 set -eu
 pkgs="gcc make libc6-dev pkg-config libarchive-dev libssl-dev libzstd-dev
 libcbor-dev libsodium-dev libsqlite3-dev libjansson-dev bats bats-assert
-bats-support mandoc sqlite3 zstd openssl jq python3"
+bats-support mandoc sqlite3 zstd openssl jq python3 xxd bsdextrautils shellcheck"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
