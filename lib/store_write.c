@@ -620,6 +620,40 @@ w3s_bucket_drop_replayed(struct w3s_bucket *b, uint64_t new_start_seq,
 
 /* ---- signatures ------------------------------------------------------- */
 
+/* Is this exact signature already recorded for the commitment? Every row
+ * was verified when it was added, so the same bytes need no second
+ * Ed25519 verification (an importer adds a delta's target signature once
+ * from the manifest and once from its checkpoint record). */
+static int
+checkpoint_known(struct w3s_bucket *b, const struct w3s_commitment *c,
+    const uint8_t signer[32], const uint8_t sig[64], int *known,
+    struct w3s_err *err)
+{
+	sqlite3_stmt *st = store_q(b, Q_CP_OF, err);
+	int rc;
+
+	*known = 0;
+	if (st == NULL)
+		return err->code;
+	sqlite3_bind_blob(st, 1, c->mmr_root, W3S_H256, SQLITE_STATIC);
+	store_bind_u64(st, 2, c->start_seq);
+	store_bind_u64(st, 3, c->leaf_count);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (sqlite3_column_bytes(st, 3) == 32 &&
+		    sqlite3_column_bytes(st, 4) == 64 &&
+		    memcmp(sqlite3_column_blob(st, 3), signer, 32) == 0 &&
+		    memcmp(sqlite3_column_blob(st, 4), sig, 64) == 0) {
+			*known = 1;
+			rc = SQLITE_DONE;
+			break;
+		}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_dberr(b->meta, rc, err, "cannot read the"
+		    " checkpoints of bucket %" PRIu64, b->id);
+	return 0;
+}
+
 int
 w3s_bucket_checkpoint_add(struct w3s_bucket *b,
     const struct w3s_commitment *c, const uint8_t signer[32],
@@ -628,12 +662,16 @@ w3s_bucket_checkpoint_add(struct w3s_bucket *b,
 	uint8_t payload[W3S_PAYLOAD_V1_LEN];
 	char hex[W3S_HEX32_LEN];
 	sqlite3_stmt *st;
-	int rc;
+	int known, rc;
 
 	if ((rc = store_need_write(b, err)) != 0)
 		return rc;
 	if (b->session && (rc = need_session(b, err)) != 0)
 		return rc;
+	if ((rc = checkpoint_known(b, c, signer, sig, &known, err)) != 0)
+		return fail(b, rc);
+	if (known)
+		return 0;
 	w3s_payload_v1_encode(b->id, c, payload);
 	if (w3s_key_verify(signer, payload, sizeof(payload), sig) != 0) {
 		w3s_hex32_format(hex, signer);
@@ -653,13 +691,51 @@ w3s_bucket_checkpoint_add(struct w3s_bucket *b,
 	    "cannot record a checkpoint"));
 }
 
-int
-w3s_bucket_deletion_add(struct w3s_bucket *b, const uint8_t admin[32],
-    const uint8_t sig[64], struct w3s_err *err)
+/* admin's signature over payload v1 of {root, start_seq, 0}. */
+static int
+deletion_verify(struct w3s_bucket *b, const uint8_t root[W3S_H256],
+    uint64_t start_seq, const uint8_t admin[32], const uint8_t sig[64],
+    struct w3s_err *err)
 {
 	uint8_t payload[W3S_PAYLOAD_V1_LEN];
 	struct w3s_commitment c;
 	char hex[W3S_HEX32_LEN];
+
+	memcpy(c.mmr_root, root, W3S_H256);
+	c.start_seq = start_seq;
+	c.leaf_count = 0;
+	w3s_payload_v1_encode(b->id, &c, payload);
+	if (w3s_key_verify(admin, payload, sizeof(payload), sig) == 0)
+		return 0;
+	w3s_hex32_format(hex, admin);
+	return w3s_err_set(err, W3S_EVERIFY, "bucket %" PRIu64 ": the"
+	    " deletion signature of key %s does not verify", b->id, hex);
+}
+
+static int
+deletion_put(struct w3s_bucket *b, const uint8_t root[W3S_H256],
+    uint64_t start_seq, const uint8_t admin[32], const uint8_t sig[64],
+    int64_t created, struct w3s_err *err)
+{
+	sqlite3_stmt *st;
+
+	if ((st = store_q(b, Q_DEL_PUT, err)) == NULL)
+		return fail(b, err->code);
+	sqlite3_bind_blob(st, 1, root, W3S_H256, SQLITE_STATIC);
+	store_bind_u64(st, 2, start_seq);
+	sqlite3_bind_blob(st, 3, admin, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 4, sig, 64, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, created ? (sqlite3_int64)created :
+	    (sqlite3_int64)time(NULL));
+	return fail(b, store_step_done(b, b->meta, st, err,
+	    "cannot record a deletion certificate"));
+}
+
+int
+w3s_bucket_deletion_add(struct w3s_bucket *b, const uint8_t admin[32],
+    const uint8_t sig[64], struct w3s_err *err)
+{
+	struct w3s_commitment c;
 	int rc;
 
 	if ((rc = need_session(b, err)) != 0)
@@ -680,15 +756,10 @@ w3s_bucket_deletion_add(struct w3s_bucket *b, const uint8_t admin[32],
 		c.start_seq = b->start_seq;
 		c.leaf_count = b->leaf_count;
 	}
+	if ((rc = deletion_verify(b, c.mmr_root, c.start_seq, admin, sig,
+	    err)) != 0)
+		return rc;
 	b->del_next = c;
-	c.leaf_count = 0;
-	w3s_payload_v1_encode(b->id, &c, payload);
-	if (w3s_key_verify(admin, payload, sizeof(payload), sig) != 0) {
-		w3s_hex32_format(hex, admin);
-		return w3s_err_set(err, W3S_EVERIFY, "bucket %" PRIu64
-		    ": the deletion signature of key %s does not verify",
-		    b->id, hex);
-	}
 	memcpy(b->del_admin, admin, 32);
 	memcpy(b->del_sig, sig, 64);
 	b->have_deletion = 1;
@@ -699,10 +770,6 @@ int
 w3s_bucket_deletion_record(struct w3s_bucket *b,
     const struct w3s_deletion *d, struct w3s_err *err)
 {
-	uint8_t payload[W3S_PAYLOAD_V1_LEN];
-	struct w3s_commitment c;
-	char hex[W3S_HEX32_LEN];
-	sqlite3_stmt *st;
 	int rc;
 
 	if ((rc = standalone(b, err)) != 0)
@@ -710,27 +777,11 @@ w3s_bucket_deletion_record(struct w3s_bucket *b,
 	if (d->new_start_seq > W3S_STORE_SEQ_MAX)
 		return w3s_err_set(err, W3S_EUSAGE, "start_seq %" PRIu64
 		    " is too large", d->new_start_seq);
-	memcpy(c.mmr_root, d->new_mmr_root, W3S_H256);
-	c.start_seq = d->new_start_seq;
-	c.leaf_count = 0;
-	w3s_payload_v1_encode(b->id, &c, payload);
-	if (w3s_key_verify(d->admin, payload, sizeof(payload),
-	    d->signature) != 0) {
-		w3s_hex32_format(hex, d->admin);
-		return w3s_err_set(err, W3S_EVERIFY, "bucket %" PRIu64
-		    ": the deletion signature of key %s does not verify",
-		    b->id, hex);
-	}
-	if ((st = store_q(b, Q_DEL_PUT, err)) == NULL)
-		return fail(b, err->code);
-	sqlite3_bind_blob(st, 1, d->new_mmr_root, W3S_H256, SQLITE_STATIC);
-	store_bind_u64(st, 2, d->new_start_seq);
-	sqlite3_bind_blob(st, 3, d->admin, 32, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 4, d->signature, 64, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, d->created ? (sqlite3_int64)d->created :
-	    (sqlite3_int64)time(NULL));
-	return fail(b, store_step_done(b, b->meta, st, err,
-	    "cannot record a deletion certificate"));
+	if ((rc = deletion_verify(b, d->new_mmr_root, d->new_start_seq,
+	    d->admin, d->signature, err)) != 0)
+		return rc;
+	return deletion_put(b, d->new_mmr_root, d->new_start_seq, d->admin,
+	    d->signature, d->created, err);
 }
 
 /* ---- commit and abort ------------------------------------------------- */
@@ -768,7 +819,6 @@ w3s_bucket_write_commit(struct w3s_bucket *b, struct w3s_commit_result *res,
 	struct w3s_commit_result none;
 	struct w3s_err gc_err;
 	uint64_t deletion_id = 0;
-	sqlite3_stmt *st;
 	int rc;
 
 	if (res == NULL)
@@ -783,17 +833,10 @@ w3s_bucket_write_commit(struct w3s_bucket *b, struct w3s_commit_result *res,
 		if (!b->have_deletion)
 			return w3s_err_set(err, W3S_EUSAGE, "bucket %" PRIu64
 			    ": a drop needs its deletion certificate", b->id);
-		if ((st = store_q(b, Q_DEL_PUT, err)) == NULL)
-			return fail(b, err->code);
-		sqlite3_bind_blob(st, 1, b->del_next.mmr_root, W3S_H256,
-		    SQLITE_STATIC);
-		store_bind_u64(st, 2, b->del_next.start_seq);
-		sqlite3_bind_blob(st, 3, b->del_admin, 32, SQLITE_STATIC);
-		sqlite3_bind_blob(st, 4, b->del_sig, 64, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL));
-		if ((rc = store_step_done(b, b->meta, st, err,
-		    "cannot record the deletion certificate")) != 0)
-			return fail(b, rc);
+		if ((rc = deletion_put(b, b->del_next.mmr_root,
+		    b->del_next.start_seq, b->del_admin, b->del_sig, 0,
+		    err)) != 0)
+			return rc;
 		deletion_id = (uint64_t)sqlite3_last_insert_rowid(b->meta);
 	}
 	if ((rc = record_change(b, deletion_id, err)) != 0 ||
