@@ -129,3 +129,56 @@ complete_line() {
 	cd "$SRC"
 	run -0 shellcheck -s bash "${scripts[@]}"
 }
+
+# `json_documented PROG`: $output holds one JSON object per line; each
+# parses, and each of its keys, at any depth, is named in PROG's man page.
+json_documented() {
+	local prog=$1 man keys k
+	man=$(mandoc -Tascii "$SRC/man/$prog.1" | col -bx)
+	[ -n "$output" ] || { echo "$prog printed no JSON"; return 1; }
+	keys=$(jq -r '[paths | map(select(type == "string")) | last] | map(select(. != null)) | unique | .[]' <<<"$output") ||
+		{ echo "$prog: not JSON: $output"; return 1; }
+	for k in $keys; do
+		grep -qw -- "$k" <<<"$man" || { echo "$prog(1) does not name the JSON field '$k'"; return 1; }
+	done
+}
+
+@test "every program's --json output parses, and its fields are named in its man page" {
+	make_key k.pem
+	make_key node.pem
+	openssl pkey -in k.pem -pubout -out k.pub 2>/dev/null
+	openssl pkey -in node.pem -pubout -out node.pub 2>/dev/null
+	head -c 300000 /dev/urandom >a
+	printf 'b' >b
+	run -0 --separate-stderr segment-add --json --store s --bucket 1 --create --key k.pem a
+	json_documented segment-add
+	seq=$(jq -r '.start_seq + .leaf_count' <<<"$output")
+	run -0 --separate-stderr segment-add --json --store s --bucket 1 --key k.pem b
+	run -0 --separate-stderr segment-drop --json --store s --bucket 1 --before 1 --admin-key k.pem
+	json_documented segment-drop
+	run -0 --separate-stderr segment-add --store s --bucket 1 --key k.pem a
+	run -0 --separate-stderr snapshot-export --json --dry-run --store s --bucket 1
+	json_documented snapshot-export
+	run -0 --separate-stderr snapshot-export --json --store s --bucket 1 --since "$seq" --split -o spool/
+	json_documented snapshot-export
+	run -0 --separate-stderr snapshot-export --store s --bucket 1 -o full.tar.zst
+	mkdir snaps && cp full.tar.zst snaps/
+	run -0 --separate-stderr snapshot-import --json --store r --create --trust-key k.pub full.tar.zst
+	json_documented snapshot-import
+	run -0 --separate-stderr snapshot-import --json --store r --status
+	json_documented snapshot-import
+	run -0 --separate-stderr delta-replay --json --store r --bucket 1 spool
+	json_documented delta-replay
+	run -0 --separate-stderr cid-verify --json a b
+	json_documented cid-verify
+	run -0 --separate-stderr cid-verify --json --store s --bucket 1
+	json_documented cid-verify
+	run -0 --separate-stderr cid-verify --json --stream full.tar.zst
+	json_documented cid-verify
+	run -0 --separate-stderr cid-verify --json --store s --bucket 1 --prove --key k.pem --nonce 00ff -o proof.cbor
+	json_documented cid-verify
+	run -0 --separate-stderr migrate-provider offer --json --store s --bucket 1 --to node.pub --key k.pem -o offer.cbor
+	json_documented migrate-provider
+	run -0 --separate-stderr snapshot-prune --json --dry-run --keep-last 1 snaps
+	json_documented snapshot-prune
+}
