@@ -117,7 +117,7 @@ complete_line() {
 		W3SYNC_STORE=st run -0 complete_line "$p" --bucket 1
 		[ "$output" = 12 ] || { echo "$p with W3SYNC_STORE: '$output'"; false; }
 	done
-	[ "$n" -ge 2 ]
+	[ "$n" -ge 6 ]
 }
 
 @test "every shell script passes shellcheck" {
