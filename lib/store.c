@@ -885,8 +885,10 @@ w3s_bucket_open(struct w3s_store *s, uint64_t id,
 	    (rc = store_exec(b->chunks, "PRAGMA journal_mode = TRUNCATE;"
 	    " PRAGMA synchronous = FULL", err)) != 0)
 		goto fail;
-	if ((opts->flags & W3S_STORE_WRITE) && (rc = store_exec(b->chunks,
-	    "PRAGMA cache_size = -40960", err)) != 0)
+	if ((opts->flags & W3S_STORE_WRITE) && ((rc = store_exec(b->chunks,
+	    "PRAGMA cache_size = -40960", err)) != 0 ||
+	    (rc = store_exec(b->meta, "PRAGMA wal_autocheckpoint = 4096",
+	    err)) != 0))
 		goto fail;
 	if ((rc = check_bucket_row(b, err)) != 0)
 		goto fail;
