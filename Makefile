@@ -184,7 +184,7 @@ $(BUILD)/fuzz/lf/%: $(BUILD)/fuzz/%.o $(FUZZ_HELPER_OBJ) $(LIBW3S)
 fuzz-build: $(FUZZ_ONLY:%=$(BUILD)/fuzz/lf/%)
 
 fuzz: deps
-	@./scripts/fuzz-deps.sh
+	@./scripts/deps.sh fuzz
 	@$(MAKE) --no-print-directory fuzz-build BUILD=$(FUZZ_LF_BUILD) \
 		CC=$(FUZZ_CC) OPT="$(FUZZ_LF_OPT)" SANITIZE=0 WERROR=0 \
 		CFLAGS="$(CFLAGS) -Wno-unknown-warning-option"
@@ -198,7 +198,7 @@ fuzz-replay: $(FUZZ_NAMES:%=$(BUILD)/fuzz/bin/%)
 		fuzz/replay.sh $(BUILD)/fuzz/bin $(BUILD)/fuzz/seeds
 
 valgrind: all
-	@./scripts/fuzz-deps.sh valgrind
+	@./scripts/deps.sh valgrind
 	@W3SYNC_BIN=$(abspath $(BINDIR)) tests/valgrind.sh
 
 -include $(BUILD)/fuzz/*.d

@@ -1,10 +1,19 @@
 #!/bin/sh
-# Installs the Debian packages the build and the tests need, when missing.
+# Installs Debian packages when missing: with no argument, what the build
+# and `make check` need; with a set name, what that target needs besides:
+#   fuzz      clang and its libFuzzer runtime (`make fuzz`)
+#   valgrind  valgrind (`make valgrind`)
 # As root it runs apt-get; otherwise it prints the exact command and fails.
 set -eu
-pkgs="gcc make libc6-dev pkg-config libarchive-dev libssl-dev libzstd-dev
+case "${1:-check}" in
+check)
+	pkgs="gcc make libc6-dev pkg-config libarchive-dev libssl-dev libzstd-dev
 libcbor-dev libsodium-dev libsqlite3-dev libjansson-dev bats bats-assert
-bats-support mandoc sqlite3 zstd openssl jq python3 xxd bsdextrautils shellcheck"
+bats-support mandoc sqlite3 zstd openssl jq python3 xxd bsdextrautils shellcheck" ;;
+fuzz) pkgs="clang libclang-rt-14-dev" ;;
+valgrind) pkgs="valgrind" ;;
+*) echo "deps.sh: unknown set '$1' (check, fuzz, valgrind)" >&2; exit 2 ;;
+esac
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
