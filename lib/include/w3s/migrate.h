@@ -84,8 +84,9 @@ struct w3s_migrate_acceptance {
 int w3s_migrate_parse_duration(const char *s, uint64_t *seconds,
     struct w3s_err *err);
 
-/* Records <-> bytes. Encoders refuse what decoders would refuse
- * (W3S_EUSAGE). */
+/* Records <-> bytes. Decoders check the form only (W3S_EMALFORMED);
+ * encoders refuse what the verifiers would refuse (W3S_EUSAGE), so a
+ * record that decodes may still fail its verification. */
 int w3s_migrate_offer_encode(const struct w3s_migrate_offer *o,
     struct w3s_buf *out, struct w3s_err *err);
 int w3s_migrate_offer_decode(const uint8_t *buf, size_t len,
