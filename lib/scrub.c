@@ -40,6 +40,7 @@ struct pool {
 	uint64_t produced, taken, consumed;
 	int stop;
 	int failed;		/* a worker's read failed: fail_err */
+	int waiting;		/* the caller waits for the oldest job */
 	struct w3s_err fail_err;
 
 	/* The calling thread's side. */
@@ -104,7 +105,11 @@ worker_main(void *arg)
 		j->present = present;
 		j->corrupt = h.corrupt;
 		j->state = JOB_DONE;
-		pthread_cond_broadcast(&p->done);
+		/* Only the caller waits on done, and only for the oldest
+		 * job: a wakeup for any other is wasted (and was most of
+		 * the scrub's futex calls). */
+		if (p->waiting && j == &p->ring[p->consumed % RING])
+			pthread_cond_signal(&p->done);
 	}
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
@@ -172,8 +177,11 @@ consume_one(struct pool *p)
 	struct job *j = &p->ring[p->consumed % RING];
 	struct job copy;
 
-	while (j->state != JOB_DONE)
+	while (j->state != JOB_DONE) {
+		p->waiting = 1;
 		pthread_cond_wait(&p->done, &p->mu);
+		p->waiting = 0;
+	}
 	copy = *j;
 	j->state = 0;
 	p->consumed++;
