@@ -230,6 +230,7 @@ run_scenario() {
 		return
 	fi
 	echo "# $name: uninterrupted run ${ms} ms; $n kills"
+	local at_old=0 at_mid=0 at_new=0
 
 	for i in $(seq 1 "$n"); do
 		rm -rf s "$OUT" && cp -a base s
@@ -259,6 +260,11 @@ run_scenario() {
 				why="rerun left no whole $OUT"
 			fi
 		fi
+		case $(state_name "$now") in
+		old) at_old=$((at_old + 1)) ;;
+		new) at_new=$((at_new + 1)) ;;
+		*) at_mid=$((at_mid + 1)) ;;
+		esac
 		if [ -z "$why" ]; then
 			if [ "$SAME" = 1 ]; then
 				tap OK "$name: kill $i: $OUT $had after the kill, whole after the rerun"
@@ -269,6 +275,12 @@ run_scenario() {
 			tap FAIL "$name: kill $i: $why"
 		fi
 	done
+
+	if [ "$SAME" = 1 ]; then
+		echo "# $name: $n kills"
+	else
+		echo "# $name: $n kills: $at_old at the old commitment, $at_mid at a delta's own, $at_new at the new"
+	fi
 
 	# Out of space: a file size limit (SIGXFSZ ignored, so write(2) fails
 	# with EFBIG) at a few sizes. Exit 7, the old commitment, a clean
