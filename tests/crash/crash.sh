@@ -72,9 +72,16 @@ store_ok() {
 	fi
 }
 
-# A random pause of up to $1 milliseconds.
+# A random pause of up to $1 milliseconds: uniform, or with "early"
+# skewed to the start (the cube of a uniform fraction), where a command
+# that commits early and then cleans up has its window.
 pause() {
-	local ms=$(((RANDOM * 32768 + RANDOM) % ($1 + 1)))
+	local r=$(((RANDOM * 32768 + RANDOM) % 1000)) ms
+	if [ "${2:-}" = early ]; then
+		ms=$(($1 * r * r * r / 1000000000))
+	else
+		ms=$(($1 * r / 999))
+	fi
 	sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
 }
 
@@ -235,7 +242,8 @@ run_scenario() {
 	for i in $(seq 1 "$n"); do
 		rm -rf s "$OUT" && cp -a base s
 		"${CMD[@]}" >/dev/null 2>&1 &
-		pause $((ms + ms / 5))
+		# Every other kill comes early.
+		pause $((ms + ms / 5)) "$([ $((i % 2)) = 0 ] && echo early)"
 		kill -9 $! 2>/dev/null
 		wait $! 2>/dev/null
 		now=$(commitment s "$BUCKET")
