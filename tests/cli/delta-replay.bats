@@ -288,3 +288,50 @@ EOF
 	assert_line "applied $ND"
 	[ "$(commitment_of R)" = "$(cat "$F/commit.$N")" ]
 }
+
+@test "state parity: B catches up with A while A keeps writing; B's CommitmentPayload for A's commitment is A's, byte for byte, and B's signature over it verifies" {
+	make_key a.pem
+	make_key b.pem
+	openssl pkey -in a.pem -pubout -out a.pub 2>/dev/null
+	openssl pkey -in b.pem -pubout -out b.pub 2>/dev/null
+	for i in $(seq 1 40); do head -c $((i * 5000)) /dev/urandom >"w$i"; done
+	run -0 segment-add --store A --bucket 3 --create --key a.pem w1 w2
+	# The writer: 38 commits, one every 50 ms; each prints its payload.
+	( for i in $(seq 3 40); do
+		segment-add --store A --bucket 3 --key a.pem "w$i" >"out.$i" || exit 1
+		sleep 0.05
+	done ) &
+	writer=$!
+	run -0 bash -c 'set -o pipefail; snapshot-export --store A --bucket 3 | snapshot-import --store B --create --trust-key a.pub --quiet >/dev/null'
+	# Catch up while A writes: each round replays the deltas since B's
+	# commitment.
+	rounds=0
+	while :; do
+		seq=$(snapshot-export --store B --bucket 3 --dry-run --json | jq -r '.start_seq + .leaf_count')
+		rm -rf spool && mkdir spool
+		run -0 snapshot-export --store A --bucket 3 --since "$seq" --split -o spool/
+		run -0 delta-replay --store B --bucket 3 --quiet spool
+		rounds=$((rounds + 1))
+		kill -0 "$writer" 2>/dev/null || [ "$(snapshot-export --store B --bucket 3 --dry-run)" != "$(snapshot-export --store A --bucket 3 --dry-run)" ] || break
+		[ "$rounds" -lt 200 ]
+	done
+	wait "$writer"
+	echo "# $rounds rounds" >&3
+	[ "$(snapshot-export --store B --bucket 3 --dry-run)" = "$(snapshot-export --store A --bucket 3 --dry-run)" ]
+	# A's payload for its last commitment, as segment-add printed it.
+	a_payload=$(awk '$1 == "payload" { print $2 }' out.40)
+	[ -n "$a_payload" ]
+	# B, the new primary, signs the same commitment: its acceptance of
+	# A's offer carries B's CommitmentPayload and B's signature.
+	run -0 migrate-provider offer --store A --bucket 3 --to b.pub --key a.pem -o offer.cbor
+	run -0 migrate-provider accept --store B --offer offer.cbor --key b.pem --json -o acc.cbor
+	b_payload=$(jq -r .payload <<<"$output")
+	b_sig=$(jq -r .payload_signature <<<"$output")
+	[ "$b_payload" = "$a_payload" ]
+	xxd -r -p <<<"${b_payload#0x}" >payload.bin
+	xxd -r -p <<<"${b_sig#0x}" >sig.bin
+	run -0 openssl pkeyutl -verify -pubin -inkey b.pub -rawin -in payload.bin -sigfile sig.bin
+	[[ $output == *"Signature Verified Successfully"* ]]
+	# And a signature by A's key over B's payload does not pass as B's.
+	run -1 openssl pkeyutl -verify -pubin -inkey a.pub -rawin -in payload.bin -sigfile sig.bin
+}
