@@ -103,7 +103,7 @@ assert d["seq"]==2 and d["leaf_count"]==3' "$output"
 }
 
 @test "the w3s vectors' challenge_proof_response cases through --check-challenge" {
-	[ -f "$VECTORS/w3s/vectors.json" ] || skip "no vectors at $VECTORS"
+	[ -f "$VECTORS/w3s/vectors.json" ] || { echo "no vectors at $VECTORS"; false; }
 	python3 - "$VECTORS/w3s/vectors.json" >cases <<'EOF'
 import json, sys
 def c(n):

@@ -109,9 +109,7 @@ spools() {
 	assert_line "applied 0"
 	assert_line "held 0"
 	[ "$(commitment_of R)" = "$(cat "$F/commit.$N")" ]
-	checker="$(dirname "$(command -v delta-replay)")/../tests/test_store"
-	[ -x "$checker" ] || skip "no test_store next to the programs"
-	run -0 "$checker" check R 7
+	store_check R 7
 }
 
 @test "--dry-run prints the plan in order and changes nothing" {

@@ -391,7 +391,6 @@ offset_of() {
 }
 
 @test "exports still work after release" {
-	command -v snapshot-export >/dev/null || skip "snapshot-export is not built yet"
 	offer_and_copy
 	run -0 accept -o acc
 	run -0 migrate-provider release --store old --acceptance acc --key old.pem
@@ -399,17 +398,11 @@ offset_of() {
 	assert_line "mmr_root $ROOT"
 }
 
-have_sync_programs() {
-	command -v snapshot-export >/dev/null && command -v snapshot-import >/dev/null &&
-		command -v delta-replay >/dev/null
-}
-
 commitment_of() {
 	snapshot-export --store "$1" --bucket 7 --dry-run | grep -E '^(mmr_root|start_seq|leaf_count) '
 }
 
 @test "the runbook: a writer adds segments until release; the new store ends at the old one's final commitment" {
-	have_sync_programs || skip "snapshot-export, snapshot-import or delta-replay not built"
 	(
 		i=0
 		while [ ! -e stop ]; do
@@ -434,8 +427,36 @@ commitment_of() {
 	run -0 "$SRC/examples/migrate-provider.sh" old new 7 old.pem new.pem
 }
 
+@test "the runbook through ssh (SSH_TARGET): the new side's commands run remotely, the records travel over it" {
+	# An ssh stand-in: logs the target, then, as sshd does, starts in the
+	# remote user's home (here remote/, a place of its own) and hands the
+	# command string to the shell. NEW_STORE and NEW_KEY are remote paths.
+	mkdir sshbin remote
+	cp new.pem remote/
+	cat >sshbin/ssh <<'SSH'
+#!/bin/sh
+echo "$1" >>"$SSH_LOG"
+shift
+cd "$SSH_HOME" || exit 255
+exec sh -c "$*"
+SSH
+	chmod +x sshbin/ssh
+	export SSH_LOG=$PWD/ssh.log SSH_HOME=$PWD/remote
+	PATH="$PWD/sshbin:$PATH" SSH_TARGET=replica@example run -0 --separate-stderr \
+		"$SRC/examples/migrate-provider.sh" old new 7 old.pem new.pem
+	[[ $stderr == *"done: bucket 7 is at"* ]]
+	[ ! -e new ]
+	[ "$(commitment_of remote/new)" = "$(commitment_of old)" ]
+	# The import, the replays, accept and the record copies went through
+	# ssh; the acceptance came back.
+	[ "$(sort -u ssh.log)" = replica@example ]
+	[ "$(wc -l <ssh.log)" -ge 5 ]
+	cmp migrate-7.work/acceptance remote/migrate-7.work/acceptance
+	run -0 migrate-provider verify --offer migrate-7.work/offer --acceptance migrate-7.work/acceptance
+	run -5 segment-add --store old --bucket 7 --key old.pem f2
+}
+
 @test "the runbook stops with the failing program's status and resumes after a kill" {
-	have_sync_programs || skip "snapshot-export, snapshot-import or delta-replay not built"
 	# A failure: the new key is open to others; offer (reading its public
 	# half) exits 7, and the runbook with it.
 	chmod 644 new.pem

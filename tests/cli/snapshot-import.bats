@@ -300,7 +300,6 @@ open("flip.tar.zst", "wb").write(b)'
 }
 
 @test "resume after 90% of a 256 MiB stream sends at most 11% of the bytes" {
-	[ -n "${W3SYNC_SKIP_SLOW:-}" ] && skip "W3SYNC_SKIP_SLOW is set"
 	head -c $((256 * 1024 * 1024)) /dev/urandom >big
 	run -0 segment-add --store p --bucket 7 --create --key k.pem big
 	rm -f big
