@@ -103,7 +103,16 @@ int
 w3s_bucket_segment_add_fd(struct w3s_bucket *b, int fd,
     struct w3s_segment *out, struct w3s_err *err)
 {
+	return w3s_bucket_segment_add_fd_progress(b, fd, NULL, NULL, out, err);
+}
+
+int
+w3s_bucket_segment_add_fd_progress(struct w3s_bucket *b, int fd,
+    void (*progress)(void *ctx, uint64_t done), void *ctx,
+    struct w3s_segment *out, struct w3s_err *err)
+{
 	struct ingest in;
+	uint64_t done = 0;
 	pthread_t th;
 	int i, rc;
 
@@ -140,6 +149,7 @@ w3s_bucket_segment_add_fd(struct w3s_bucket *b, int fd,
 
 		rc = w3s_bucket_segment_chunk(b, s->hash, s->data, s->len,
 		    err);
+		done += s->len;
 
 		pthread_mutex_lock(&in.mu);
 		if (rc != 0)
@@ -150,6 +160,8 @@ w3s_bucket_segment_add_fd(struct w3s_bucket *b, int fd,
 		pthread_mutex_unlock(&in.mu);
 		if (rc != 0)
 			break;
+		if (progress != NULL)
+			progress(ctx, done);
 	}
 	pthread_join(th, NULL);
 	if (rc == 0 && in.read_errno != 0) {

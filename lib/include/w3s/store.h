@@ -359,6 +359,11 @@ int w3s_bucket_segment_end(struct w3s_bucket *b,
  * A read error is W3S_ESYS. */
 int w3s_bucket_segment_add_fd(struct w3s_bucket *b, int fd,
     struct w3s_segment *out, struct w3s_err *err);
+/* The same, calling progress (on this thread) after each chunk is stored
+ * with the bytes of fd stored so far. */
+int w3s_bucket_segment_add_fd_progress(struct w3s_bucket *b, int fd,
+    void (*progress)(void *ctx, uint64_t done), void *ctx,
+    struct w3s_segment *out, struct w3s_err *err);
 
 /* Sets index entry name -> data_root in this session's commit. A name is 1
  * to W3S_STORE_NAME_MAX bytes without control characters (W3S_EUSAGE). */
