@@ -96,7 +96,7 @@ static const char usage_text[] =
     "       cid-verify --car [--json] [--base base] [--cid cid] file ...\n"
     "       cid-verify --stream [--trust-root 0x...] [--json] file ...\n"
     "       cid-verify --store dir (--bucket id | --all) [--trust-root 0x...]\n"
-    "                  [--sample n] [--jobs n] [--json]\n"
+    "                  [--sample n] [--jobs n] [--progress | --quiet] [--json]\n"
     "       cid-verify --store dir --bucket id --challenge leaf:chunk\n"
     "                  [--commitment 0x...] [--json]\n"
     "       cid-verify --check-challenge hex --root 0x... --leaf leaf "
@@ -140,6 +140,9 @@ static const char help_text[] =
     "      --sample n        check n random chunks with their proofs, not "
     "all\n"
     "      --jobs n          hashing threads (default: the online cores)\n"
+    "  -p, --progress        show the full scrub's progress on stderr\n"
+    "                        (default: on a terminal)\n"
+    "  -q, --quiet           no progress\n"
     "      --challenge leaf:chunk  print the answer to a chain challenge\n"
     "      --commitment 0x...  answer for this older commitment's root\n"
     "      --check-challenge hex  check an answer under the chain's rules\n"
@@ -201,19 +204,19 @@ parse_base(const char *s, enum w3s_base *base)
 enum {
 	G_HASH, G_CODEC, G_CIDV, G_BASE, G_CID, G_ROOT, G_STORE, G_BUCKET,
 	G_ALL, G_TRUST, G_SAMPLE, G_JOBS, G_COMMIT, G_LEAF, G_CHUNK, G_LCOUNT,
-	G_KEY, G_NONCE, G_SAMPLES, G_OUTPUT, G_COUNT
+	G_KEY, G_NONCE, G_SAMPLES, G_OUTPUT, G_PROGRESS, G_QUIET, G_COUNT
 };
 static const char *const given_name[G_COUNT] = { "hash", "codec",
     "cid-version", "base", "cid", "root", "store", "bucket", "all",
     "trust-root", "sample", "jobs", "commitment", "leaf", "chunk",
-    "leaf-count", "key", "nonce", "samples", "output" };
+    "leaf-count", "key", "nonce", "samples", "output", "progress", "quiet" };
 #define G(x) (1u << (x))
 static const unsigned mode_allows[] = {
 	[MODE_FILES] = G(G_HASH) | G(G_CODEC) | G(G_CIDV) | G(G_BASE) |
 	    G(G_CID) | G(G_ROOT),
 	[MODE_CAR] = G(G_BASE) | G(G_CID),
 	[MODE_SCRUB] = G(G_STORE) | G(G_BUCKET) | G(G_ALL) | G(G_TRUST) |
-	    G(G_SAMPLE) | G(G_JOBS),
+	    G(G_SAMPLE) | G(G_JOBS) | G(G_PROGRESS) | G(G_QUIET),
 	[MODE_CHALLENGE] = G(G_STORE) | G(G_BUCKET) | G(G_COMMIT),
 	[MODE_CHECK_CHALLENGE] = G(G_ROOT) | G(G_LEAF) | G(G_CHUNK) |
 	    G(G_LCOUNT),
@@ -263,6 +266,8 @@ parse_options(int argc, char **argv, struct opts *o)
 		{ "trust-root", required_argument, NULL, OPT_TRUST_ROOT },
 		{ "sample", required_argument, NULL, OPT_SAMPLE },
 		{ "jobs", required_argument, NULL, OPT_JOBS },
+		{ "progress", no_argument, NULL, 'p' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "challenge", required_argument, NULL, OPT_CHALLENGE },
 		{ "commitment", required_argument, NULL, OPT_COMMITMENT },
 		{ "check-challenge", required_argument, NULL,
@@ -283,7 +288,7 @@ parse_options(int argc, char **argv, struct opts *o)
 	};
 	/* --codec and --cid-version have no short form: 'C' and 'v' are
 	 * only their internal codes, so they are not in this string. */
-	static const char shortopts[] = ":a:b:jc:r:s:k:o:hV";
+	static const char shortopts[] = ":a:b:jc:r:s:k:o:pqhV";
 	struct store_opts *so = &o->so;
 	uint64_t v;
 	int ch, rc = -1;
@@ -377,6 +382,14 @@ parse_options(int argc, char **argv, struct opts *o)
 				    " least 1");
 			so->jobs = (unsigned)v;
 			o->given |= G(G_JOBS);
+			break;
+		case 'p':
+			so->progress = W3S_CLI_PROGRESS_ON;
+			o->given |= G(G_PROGRESS);
+			break;
+		case 'q':
+			so->progress = W3S_CLI_PROGRESS_OFF;
+			o->given |= G(G_QUIET);
 			break;
 		case OPT_CHALLENGE:
 			o->challenge_text = optarg;

@@ -22,6 +22,7 @@
 #include <w3s/store.h>
 
 #include "cli/cli.h"
+#include "cli/progress.h"
 
 #define PROG "migrate-provider"
 
@@ -36,13 +37,13 @@ enum {
 	O_STORE = 1 << 0, O_BUCKET = 1 << 1, O_TO = 1 << 2, O_KEY = 1 << 3,
 	O_EXPIRES = 1 << 4, O_OUTPUT = 1 << 5, O_OFFER = 1 << 6,
 	O_ACCEPTANCE = 1 << 7, O_TRUST_ROOT = 1 << 8, O_WAIT = 1 << 9,
-	O_JSON = 1 << 10,
+	O_JSON = 1 << 10, O_PROGRESS = 1 << 11, O_QUIET = 1 << 12,
 };
 static const int cmd_opts[CMD_COUNT] = {
 	[CMD_OFFER] = O_STORE | O_BUCKET | O_TO | O_KEY | O_EXPIRES |
 	    O_OUTPUT | O_JSON,
 	[CMD_ACCEPT] = O_STORE | O_OFFER | O_KEY | O_TRUST_ROOT | O_OUTPUT |
-	    O_JSON,
+	    O_JSON | O_PROGRESS | O_QUIET,
 	[CMD_VERIFY] = O_OFFER | O_ACCEPTANCE | O_TRUST_ROOT | O_JSON,
 	[CMD_RELEASE] = O_STORE | O_ACCEPTANCE | O_KEY | O_WAIT | O_JSON,
 };
@@ -64,13 +65,15 @@ struct opts {
 	uint8_t trust_root[W3S_H256];
 	unsigned wait;
 	int json;
+	enum w3s_cli_progress_mode progress;
 };
 
 static const char usage_text[] =
     "usage: migrate-provider offer --store dir --bucket id --to pubkey --key pem\n"
     "                        [--expires duration] [--output file] [--json]\n"
     "       migrate-provider accept --store dir --offer file --key pem\n"
-    "                        [--trust-root root] [--output file] [--json]\n"
+    "                        [--trust-root root] [--output file]\n"
+    "                        [--progress | --quiet] [--json]\n"
     "       migrate-provider verify --offer file --acceptance file\n"
     "                        [--trust-root root] [--json]\n"
     "       migrate-provider release --store dir --acceptance file --key pem\n"
@@ -102,6 +105,9 @@ static const char help_text[] =
     "  -r, --trust-root root    the bucket's MMR root on chain (0x and 64 hex\n"
     "                           digits): anchors the commitment\n"
     "  -w, --wait seconds       wait that long for another writer to finish\n"
+    "  -p, --progress           show accept's scrub progress on stderr\n"
+    "                           (default: on a terminal)\n"
+    "  -q, --quiet              no progress\n"
     "  -j, --json               one JSON object instead of lines\n"
     "  -h, --help               print this help and exit\n"
     "  -V, --version            print the version and exit\n"
@@ -127,6 +133,8 @@ parse_options(int argc, char **argv, struct opts *o)
 		{ "trust-root", required_argument, NULL, 'r' },
 		{ "wait", required_argument, NULL, 'w' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "progress", no_argument, NULL, 'p' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -142,7 +150,7 @@ parse_options(int argc, char **argv, struct opts *o)
 				cmd = i;
 	opterr = 0;
 	optind = cmd >= 0 ? 2 : 1;
-	while ((ch = getopt_long(argc, argv, ":s:b:t:k:e:o:O:a:r:w:jhV",
+	while ((ch = getopt_long(argc, argv, ":s:b:t:k:e:o:O:a:r:w:jpqhV",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
@@ -199,6 +207,14 @@ parse_options(int argc, char **argv, struct opts *o)
 		case 'j':
 			o->json = 1;
 			opt = O_JSON;
+			break;
+		case 'p':
+			o->progress = W3S_CLI_PROGRESS_ON;
+			opt = O_PROGRESS;
+			break;
+		case 'q':
+			o->progress = W3S_CLI_PROGRESS_OFF;
+			opt = O_QUIET;
 			break;
 		case 'h':
 			return w3s_cli_help(usage_text, help_text);
@@ -568,12 +584,15 @@ cmd_accept(const struct opts *o, struct w3s_key *key)
 	struct w3s_migrate_offer offer;
 	struct w3s_migrate_acceptance a;
 	struct missing_out m = { o, NULL, 0 };
+	struct w3s_migrate_accept_hooks hooks = { note_missing, &m, NULL,
+	    NULL };
+	struct w3s_cli_progress *meter = NULL;
 	struct w3s_err err = { 0 };
 	struct w3s_store *store = NULL;
 	struct w3s_bucket *b = NULL;
 	struct w3s_buf buf, rec;
 	uint8_t odigest[W3S_HASH_LEN], digest[W3S_HASH_LEN];
-	char *list = NULL;
+	char *list = NULL, label[48];
 	size_t list_len = 0;
 	struct view v;
 	int status, rc;
@@ -594,9 +613,21 @@ cmd_accept(const struct opts *o, struct w3s_key *key)
 		goto fail;
 	}
 	m.f = open_memstream(&list, &list_len);
-	rc = w3s_migrate_accept(b, &offer, odigest, key, o->has_trust_root ?
-	    o->trust_root : NULL, (uint64_t)time(NULL), note_missing, &m, &a,
-	    &err);
+	snprintf(label, sizeof(label), "bucket %llu",
+	    (unsigned long long)offer.bucket);
+	if ((meter = w3s_cli_progress_new(o->progress, label)) != NULL) {
+		hooks.progress = w3s_cli_progress_cb;
+		hooks.progress_ctx = meter;
+	}
+	rc = w3s_migrate_accept_hooked(b, &offer, odigest, key,
+	    o->has_trust_root ? o->trust_root : NULL, (uint64_t)time(NULL),
+	    &hooks, &a, &err);
+	/* A final line only on success: an incomplete or failed accept may
+	 * have stopped before the scrub. */
+	if (rc == 0)
+		w3s_cli_progress_end(meter);
+	else
+		w3s_cli_progress_free(meter);
 	if (m.f != NULL)
 		fclose(m.f);
 	if (rc == W3S_EINCOMPLETE && print_missing(o, &m, list,

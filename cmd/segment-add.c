@@ -21,6 +21,7 @@
 #include <w3s/store.h>
 
 #include "cli/cli.h"
+#include "cli/progress.h"
 
 #define PROG "segment-add"
 
@@ -32,6 +33,8 @@ struct opts {
 	int create;
 	int force;
 	int json;
+	enum w3s_cli_progress_mode progress;
+	uint64_t total;		/* the files' sizes; 0 with standard input */
 	unsigned wait;
 	const char **names;
 	int nnames;
@@ -41,8 +44,8 @@ struct opts {
 
 static const char usage_text[] =
     "usage: segment-add --store dir --bucket id [--create] [--key pem]\n"
-    "                   [--name name]... [--wait seconds] [--force] [--json]\n"
-    "                   file ...\n"
+    "                   [--name name]... [--wait seconds] [--force]\n"
+    "                   [--progress | --quiet] [--json] file ...\n"
     "       segment-add --help | --version\n";
 
 static const char help_text[] =
@@ -61,6 +64,8 @@ static const char help_text[] =
     "  -w, --wait seconds    wait that long for another writer to finish\n"
     "  -f, --force           add to a bucket handed over by\n"
     "                        migrate-provider release\n"
+    "  -p, --progress        show progress on stderr (default: on a terminal)\n"
+    "  -q, --quiet           no progress\n"
     "  -j, --json            one JSON object instead of lines\n"
     "  -h, --help            print this help and exit\n"
     "  -V, --version         print the version and exit\n"
@@ -84,6 +89,8 @@ parse_options(int argc, char **argv, struct opts *o)
 		{ "name", required_argument, NULL, 'n' },
 		{ "wait", required_argument, NULL, 'w' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "progress", no_argument, NULL, 'p' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -93,7 +100,7 @@ parse_options(int argc, char **argv, struct opts *o)
 	int ch;
 
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":s:b:ck:n:w:fjhV", longopts,
+	while ((ch = getopt_long(argc, argv, ":s:b:ck:n:w:fpqjhV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 's':
@@ -122,6 +129,12 @@ parse_options(int argc, char **argv, struct opts *o)
 			break;
 		case 'f':
 			o->force = 1;
+			break;
+		case 'p':
+			o->progress = W3S_CLI_PROGRESS_ON;
+			break;
+		case 'q':
+			o->progress = W3S_CLI_PROGRESS_OFF;
 			break;
 		case 'j':
 			o->json = 1;
@@ -158,16 +171,22 @@ parse_options(int argc, char **argv, struct opts *o)
 }
 
 /* Every input is opened before the store is touched, so an unreadable
- * file fails with the bucket untouched. */
+ * file fails with the bucket untouched. The sizes of regular files give
+ * the progress total; standard input or any other file leaves it unknown. */
 static int
-check_inputs(const struct opts *o)
+check_inputs(struct opts *o)
 {
+	int known = 1;
+
+	o->total = 0;
 	for (int i = 0; i < o->nfiles; i++) {
 		struct stat st;
 		int fd;
 
-		if (strcmp(o->files[i], "-") == 0)
+		if (strcmp(o->files[i], "-") == 0) {
+			known = 0;
 			continue;
+		}
 		fd = open(o->files[i], O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
 			w3s_cli_errorf("cannot open %s: %s", o->files[i],
@@ -180,9 +199,30 @@ check_inputs(const struct opts *o)
 			    w3s_cli_reason(EISDIR));
 			return 7;
 		}
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+			o->total += (uint64_t)st.st_size;
+		else
+			known = 0;
 		close(fd);
 	}
+	if (!known)
+		o->total = 0;
 	return -1;
+}
+
+/* The meter over all the files: the bytes of the files before this one
+ * plus this one's so far. */
+struct meter {
+	struct w3s_cli_progress *p;
+	uint64_t base;
+};
+
+static void
+meter_cb(void *ctx, uint64_t done)
+{
+	struct meter *m = ctx;
+
+	w3s_cli_progress_update(m->p, m->base + done);
 }
 
 static int
@@ -266,6 +306,8 @@ add_segments(const struct opts *o, struct w3s_bucket *b, struct w3s_key *key,
 	uint8_t pub[W3S_PUBKEY_LEN];
 	struct w3s_commitment next;
 	struct w3s_err err = { 0 };
+	struct meter m = { NULL, 0 };
+	char label[48];
 	int rc;
 
 	w3s_key_public(key, pub);
@@ -273,30 +315,42 @@ add_segments(const struct opts *o, struct w3s_bucket *b, struct w3s_key *key,
 	    (rc = handed_over(o, b, &err)) != 0 ||
 	    (rc = w3s_bucket_write_begin(b, &err)) != 0)
 		return w3s_cli_fail(&err);
+	snprintf(label, sizeof(label), "bucket %llu",
+	    (unsigned long long)o->bucket);
+	m.p = w3s_cli_progress_new(o->progress, label);
+	w3s_cli_progress_total(m.p, o->total);
 	for (int i = 0; i < o->nfiles; i++) {
 		int is_stdin = strcmp(o->files[i], "-") == 0;
 		int fd = is_stdin ? STDIN_FILENO :
 		    open(o->files[i], O_RDONLY | O_CLOEXEC);
 
 		if (fd < 0) {
+			rc = errno;
+			w3s_cli_progress_free(m.p);
 			w3s_cli_errorf("cannot open %s: %s", o->files[i],
-			    w3s_cli_reason(errno));
+			    w3s_cli_reason(rc));
 			w3s_bucket_write_abort(b, 0);
 			return 7;
 		}
-		rc = w3s_bucket_segment_add_fd(b, fd, &segs[i], &err);
+		rc = w3s_bucket_segment_add_fd_progress(b, fd, m.p != NULL ?
+		    meter_cb : NULL, &m, &segs[i], &err);
+		m.base += segs[i].leaf.data_size;
 		if (!is_stdin)
 			close(fd);
 		if (rc == 0 && i < o->nnames)
 			rc = w3s_bucket_name_set(b, o->names[i],
 			    segs[i].leaf.data_root, &err);
 		if (rc != 0) {
+			w3s_cli_progress_free(m.p);
 			w3s_bucket_write_abort(b, 0);
 			w3s_cli_errorf("%s: %s", is_stdin ? "standard input" :
 			    o->files[i], err.msg);
 			return w3s_err_exit_status(rc);
 		}
 	}
+	/* The bytes are in; what is left (commit, sign) is quick. */
+	w3s_cli_progress_end(m.p);
+	m.p = NULL;
 	if ((rc = w3s_bucket_write_prepare(b, &next, &err)) != 0)
 		goto abort;
 	w3s_payload_v1_encode(o->bucket, &next, payload);

@@ -637,11 +637,11 @@ on_scrub_problem(void *ctx, const struct w3s_scrub_problem *p)
 /* Everything about the bucket, in the snapshot the caller holds. */
 static int
 accept_bucket(struct w3s_bucket *b, const struct w3s_migrate_offer *o,
-    const uint8_t *trust_root, w3s_migrate_missing_fn *missing, void *ctx,
+    const uint8_t *trust_root, const struct w3s_migrate_accept_hooks *h,
     struct w3s_migrate_acceptance *a, struct w3s_err *err)
 {
 	const struct w3s_commitment *want = &o->commitment;
-	struct missing_ctx mctx = { missing, ctx };
+	struct missing_ctx mctx = { h->missing, h->ctx };
 	struct w3s_scrub_opts opts = { 0 };
 	struct w3s_scrub_report r;
 	struct w3s_commitment c;
@@ -694,6 +694,8 @@ accept_bucket(struct w3s_bucket *b, const struct w3s_migrate_offer *o,
 	 * root, MMR node, the root and every signature. */
 	opts.problem = on_scrub_problem;
 	opts.ctx = &mctx;
+	opts.progress = h->progress;
+	opts.progress_ctx = h->progress_ctx;
 	rc = w3s_scrub_bucket(b, &opts, &r, err);
 	if (rc == W3S_EINCOMPLETE)
 		return w3s_err_set(err, W3S_EINCOMPLETE, "bucket %" PRIu64 " is"
@@ -736,6 +738,20 @@ w3s_migrate_accept(struct w3s_bucket *b, const struct w3s_migrate_offer *o,
     w3s_migrate_missing_fn *missing, void *ctx,
     struct w3s_migrate_acceptance *a, struct w3s_err *err)
 {
+	struct w3s_migrate_accept_hooks h = { missing, ctx, NULL, NULL };
+
+	return w3s_migrate_accept_hooked(b, o, offer_digest, key, trust_root,
+	    now, &h, a, err);
+}
+
+int
+w3s_migrate_accept_hooked(struct w3s_bucket *b,
+    const struct w3s_migrate_offer *o,
+    const uint8_t offer_digest[W3S_HASH_LEN], const struct w3s_key *key,
+    const uint8_t *trust_root, uint64_t now,
+    const struct w3s_migrate_accept_hooks *h,
+    struct w3s_migrate_acceptance *a, struct w3s_err *err)
+{
 	char when[32], h1[W3S_HEX32_LEN], h2[W3S_HEX32_LEN];
 	int rc;
 
@@ -759,7 +775,7 @@ w3s_migrate_accept(struct w3s_bucket *b, const struct w3s_migrate_offer *o,
 		    PRIu64 ", not %" PRIu64, o->bucket, w3s_bucket_id(b));
 	if ((rc = w3s_bucket_read_begin(b, err)) != 0)
 		return rc;
-	rc = accept_bucket(b, o, trust_root, missing, ctx, a, err);
+	rc = accept_bucket(b, o, trust_root, h, a, err);
 	w3s_bucket_read_end(b);
 	if (rc != 0)
 		return rc;

@@ -48,6 +48,8 @@ struct pool {
 	struct w3s_scrub_report *r;
 	struct w3s_err *err;
 	int worst;		/* W3S_EVERIFY over W3S_EINCOMPLETE over 0 */
+	uint64_t verified;	/* chunk bytes of the results taken */
+	uint64_t total;		/* for o->progress */
 };
 
 struct worker {
@@ -185,6 +187,7 @@ consume_one(struct pool *p)
 	copy = *j;
 	j->state = 0;
 	p->consumed++;
+	p->verified += copy.size;
 	if (copy.present && !copy.corrupt)
 		return;
 	pthread_mutex_unlock(&p->mu);
@@ -232,7 +235,29 @@ on_chunk(void *ctx, uint64_t seq, uint64_t index,
 	p->r->bytes += size;
 	pthread_cond_signal(&p->work);
 	pthread_mutex_unlock(&p->mu);
+	/* verified is only written on this thread (consume_one). */
+	if (p->o->progress != NULL)
+		p->o->progress(p->o->progress_ctx, p->verified, p->total);
 	return 0;
+}
+
+/* The exact total for the progress callback: the chunk bytes of every
+ * segment in the snapshot (each segment's data size is the sum of its
+ * chunks' sizes, as the check verifies). */
+static int
+progress_total(struct w3s_bucket *b, uint64_t *total, struct w3s_err *err)
+{
+	struct w3s_store_iter *it = NULL;
+	struct w3s_segment seg;
+	int rc;
+
+	*total = 0;
+	if ((rc = w3s_bucket_segments(b, 0, UINT64_MAX, &it, err)) != 0)
+		return rc;
+	while ((rc = w3s_store_iter_segment(it, &seg, err)) == 1)
+		*total += seg.leaf.data_size;
+	w3s_store_iter_free(it);
+	return rc < 0 ? rc : 0;
 }
 
 /* A problem of the commitment side: the chunks checked so far are
@@ -328,6 +353,9 @@ w3s_scrub_bucket(struct w3s_bucket *b, const struct w3s_scrub_opts *o,
 		return rc;
 	if ((rc = w3s_bucket_commitment(b, &r->commitment, err)) != 0)
 		goto out_read;
+	if (o->progress != NULL &&
+	    (rc = progress_total(b, &p.total, err)) != 0)
+		goto out_read;
 	if ((w = calloc(n, sizeof(*w))) == NULL) {
 		rc = w3s_err_set(err, W3S_ESYS, "out of memory");
 		goto out_threads;
@@ -350,6 +378,8 @@ w3s_scrub_bucket(struct w3s_bucket *b, const struct w3s_scrub_opts *o,
 	rc = w3s_bucket_check_hooked(b, 0, &hooks, &cr, err);
 	if (rc == 0)
 		rc = drain(&p);
+	if (rc == 0 && o->progress != NULL)
+		o->progress(o->progress_ctx, p.verified, p.total);
 	if (rc == 0) {
 		r->segments = cr.segments;
 		check_trust_root(&p, w3s_bucket_id(b));

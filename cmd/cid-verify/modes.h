@@ -8,6 +8,8 @@
 
 #include <w3s/types.h>
 
+#include "../cli/progress.h"
+
 /* What the options asked for, as the store and proof modes need it. */
 struct store_opts {
 	const char *store;
@@ -18,6 +20,7 @@ struct store_opts {
 	const uint8_t *trust_root;	/* --trust-root, or NULL */
 	uint64_t sample;		/* --sample N; 0: full scrub */
 	unsigned jobs;			/* 0: online cores */
+	enum w3s_cli_progress_mode progress;	/* --progress, --quiet */
 	uint64_t leaf, chunk;		/* --challenge, --leaf/--chunk */
 	const uint8_t *commitment;	/* --commitment, or NULL */
 	const char *check_hex;		/* --check-challenge */

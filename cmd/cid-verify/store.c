@@ -70,6 +70,7 @@ static const char *const kind_name[] = {
 struct scrub_out {
 	const struct store_opts *o;
 	uint64_t problems;
+	struct w3s_cli_progress *meter;	/* full scrub only; or NULL */
 };
 
 /* Each problem: a line on stdout (in --json, an element of "problems")
@@ -104,6 +105,7 @@ on_problem(void *ctx, const struct w3s_scrub_problem *p)
 		fputs("bad-bucket\n", stdout);
 	}
 	so->problems++;
+	w3s_cli_progress_clear(so->meter);
 	w3s_cli_errorf("%s", p->msg);
 }
 
@@ -117,12 +119,13 @@ status_word(int rc)
 static int
 scrub_one(const struct store_opts *o, struct w3s_store *store, uint64_t id)
 {
-	struct w3s_scrub_opts so = { o->jobs, o->trust_root, on_problem, NULL };
-	struct scrub_out out = { o, 0 };
+	struct w3s_scrub_opts so = { o->jobs, o->trust_root, on_problem, NULL,
+	    NULL, NULL };
+	struct scrub_out out = { o, 0, NULL };
 	struct w3s_scrub_report r;
 	struct w3s_err err = { 0 };
 	struct w3s_bucket *b = NULL;
-	char root[W3S_HEX32_LEN];
+	char root[W3S_HEX32_LEN], label[48];
 	int rc;
 
 	so.ctx = &out;
@@ -133,9 +136,24 @@ scrub_one(const struct store_opts *o, struct w3s_store *store, uint64_t id)
 		    (unsigned long long)id);
 	else
 		printf("bucket %llu\n", (unsigned long long)id);
+	if (o->sample == 0) {
+		snprintf(label, sizeof(label), "bucket %llu",
+		    (unsigned long long)id);
+		/* stdout first, so the lines keep their order on a terminal */
+		fflush(stdout);
+		if ((out.meter = w3s_cli_progress_new(o->progress,
+		    label)) != NULL) {
+			so.progress = w3s_cli_progress_cb;
+			so.progress_ctx = out.meter;
+		}
+	}
 	rc = o->sample ? w3s_scrub_sample(b, o->sample, &so, &r, &err) :
 	    w3s_scrub_bucket(b, &so, &r, &err);
 	w3s_bucket_close(b);
+	if (rc == 0 || rc == W3S_EVERIFY || rc == W3S_EINCOMPLETE)
+		w3s_cli_progress_end(out.meter);
+	else
+		w3s_cli_progress_free(out.meter);
 	if (rc != 0 && rc != W3S_EVERIFY && rc != W3S_EINCOMPLETE) {
 		if (o->json)
 			fputs("]}\n", stdout);

@@ -142,6 +142,17 @@ w3s_cli_progress_cb(void *ctx, uint64_t done, uint64_t total)
 }
 
 void
+w3s_cli_progress_clear(struct w3s_cli_progress *p)
+{
+	if (p == NULL || !p->drawn)
+		return;
+	fputs("\r\033[K", stderr);
+	fflush(stderr);
+	p->drawn = 0;
+	p->last = 0;	/* draw again at the next update */
+}
+
+void
 w3s_cli_progress_end(struct w3s_cli_progress *p)
 {
 	if (p == NULL)

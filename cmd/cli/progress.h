@@ -30,6 +30,9 @@ void w3s_cli_progress_update(struct w3s_cli_progress *p, uint64_t done);
 /* A callback in the form the library's progress hooks take (ctx is the
  * meter): sets the total and updates. */
 void w3s_cli_progress_cb(void *ctx, uint64_t done, uint64_t total);
+/* Clears a half-drawn line so that a message can be written on stderr;
+ * the next update draws it again. */
+void w3s_cli_progress_clear(struct w3s_cli_progress *p);
 /* Writes the final line (bytes, time, average rate) and ends it. */
 void w3s_cli_progress_end(struct w3s_cli_progress *p);
 /* Clears a half-drawn line without a final one (on an error), frees. */

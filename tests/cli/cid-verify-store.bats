@@ -166,6 +166,33 @@ assert [c["loss"] for c in s["catch"]]==[0.001,0.01,0.05,0.1]' "$output"
 	[ "$(field population)" = 0 ]
 }
 
+@test "--progress shows the chunk bytes verified of the total on stderr; --quiet and a pipe show nothing" {
+	run -0 --separate-stderr cid-verify --store s --bucket 1 --trust-root "$root"
+	plain=$output
+	[ -z "$stderr" ]
+	run -0 --separate-stderr cid-verify --store s --bucket 1 --trust-root "$root" --progress
+	[ "$stderr" != "" ]
+	[[ $stderr == "cid-verify: bucket 1: 1.5 MiB of 1.5 MiB (100%), "*"/s in "* ]]
+	[ "$output" = "$plain" ]
+	run -0 --separate-stderr cid-verify --store s --bucket 1 --trust-root "$root" -p -q
+	[ -z "$stderr" ]
+	[ "$output" = "$plain" ]
+	run -0 --separate-stderr bash -c 'cid-verify --store s --bucket 1 --trust-root "$0" 2>&1 >/dev/null | cat >&2' "$root"
+	[ -z "$stderr" ]
+	# A corrupt chunk: the problem and the final line, exit 1.
+	h=$(chunk_hash 0 2)
+	sqlite3 s/buckets/1/chunks.db "UPDATE chunk SET data = randomblob(size) WHERE hex(hash) = '$h'"
+	run -1 --separate-stderr cid-verify --store s --bucket 1 --trust-root "$root" --progress
+	[ "${#stderr_lines[@]}" -eq 2 ]
+	[ "${stderr_lines[0]}" = "cid-verify: error: segment 0: chunk 2 (0x${h,,}) is corrupt" ]
+	[[ ${stderr_lines[1]} == "cid-verify: bucket 1: 1.5 MiB of 1.5 MiB (100%), "* ]]
+	# --sample has no progress; files mode takes no --progress.
+	run -0 --separate-stderr cid-verify --store s --bucket 1 --sample 2 --progress
+	[[ $stderr != *"MiB of"* ]]
+	run -2 --separate-stderr cid-verify --progress f2
+	[ "$stderr" = "cid-verify: error: usage: --progress does not go with checking files (see cid-verify --help)" ]
+}
+
 @test "usage errors exit 2" {
 	run -2 --separate-stderr cid-verify --store s
 	[ "$stderr" = "cid-verify: error: usage: no bucket: give --bucket or --all (see cid-verify --help)" ]

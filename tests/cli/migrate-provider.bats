@@ -476,6 +476,20 @@ SSH
 	done
 }
 
+@test "accept --progress shows the scrub's bytes of the total on stderr; --quiet and a pipe show nothing" {
+	offer_and_copy
+	run -0 --separate-stderr accept --progress -o acc
+	[[ $stderr == "migrate-provider: bucket 7: 878.9 KiB of 878.9 KiB (100%), "*"/s in "* ]]
+	with=$(grep -v -e '^signature ' -e '^payload_signature ' -e '^record ' -e '^created ' -e '^digest ' <<<"$output")
+	run -0 --separate-stderr accept --progress --quiet -o acc2
+	[ -z "$stderr" ]
+	[ "$(grep -v -e '^signature ' -e '^payload_signature ' -e '^record ' -e '^created ' -e '^digest ' <<<"$output")" = "$with" ]
+	run -0 --separate-stderr bash -c 'migrate-provider accept --store new --offer offer --key new.pem --trust-root "$0" -o acc3 2>&1 >/dev/null | cat >&2' "$ROOT"
+	[ -z "$stderr" ]
+	run -2 --separate-stderr migrate-provider verify --offer offer --acceptance acc --progress
+	[ "$stderr" = "migrate-provider: error: usage: verify takes no --progress (see migrate-provider --help)" ]
+}
+
 @test "--help and --version print to stdout and exit 0" {
 	run -0 --separate-stderr migrate-provider --help
 	assert_line --index 0 'usage: migrate-provider offer --store dir --bucket id --to pubkey --key pem'
@@ -498,7 +512,7 @@ SSH
 
 	want=$(long_opts <<<"$usage")
 	echo "usage: $want"
-	[ "$want" = "--acceptance --bucket --expires --help --json --key --offer --output --store --to --trust-root --version --wait " ]
+	[ "$want" = "--acceptance --bucket --expires --help --json --key --offer --output --progress --quiet --store --to --trust-root --version --wait " ]
 	[ "$(long_opts <<<"$optlist")" = "$want" ]
 	[ "$(long_opts <<<"$synopsis")" = "$want" ]
 	[ "$(long_opts <<<"$manopts")" = "$want" ]
@@ -507,13 +521,13 @@ SSH
 
 	short=$(short_opts <<<"$optlist")
 	echo "short: $short"
-	[ "$short" = "-O -V -a -b -e -h -j -k -o -r -s -t -w " ]
+	[ "$short" = "-O -V -a -b -e -h -j -k -o -p -q -r -s -t -w " ]
 	[ "$(short_opts <<<"$manopts")" = "$short" ]
 	[ "$(grep -oE -- "-[a-zA-Z] \| --|-[a-zA-Z] --[a-z]" <<<"$bash_fn" | grep -oE -- '^-[a-zA-Z]' | sort -u | tr '\n' ' ')" = "$short" ]
 	[ "$(grep -oE -- "\{-[a-zA-Z]" <<<"$zsh_fn" | tr -d '{' | sort -u | tr '\n' ' ')" = "$short" ]
-	# Each subcommand's usage line and its completion list the same options.
+	# Each subcommand's usage lines and its completion list the same options.
 	for sub in offer accept verify release; do
-		u=$(grep -A1 "migrate-provider $sub " <<<"$usage" | long_opts)
+		u=$(awk -v s="migrate-provider $sub " 'index($0, s) { on = 1; print; next } /migrate-provider/ { on = 0 } on' <<<"$usage" | long_opts)
 		c=$(sed -n "/^	$sub)/,/;;/p" <<<"$bash_fn" | long_opts)
 		[ "$u" = "$c" ] || { echo "$sub: usage '$u', bash '$c'"; false; }
 	done

@@ -371,8 +371,29 @@ x/a $(ref root a)"
 	run -0 segment-add -V
 }
 
+@test "--progress shows bytes of the files' total on stderr; stdin has no total; --quiet and a pipe show nothing" {
+	printf 'hello world' >hello
+	gen_file big 786532
+	run -0 --separate-stderr bash -c 'segment-add --store s --bucket 1 --create --key k.pem --progress hello big'
+	[[ $stderr == "segment-add: bucket 1: 768.1 KiB of 768.1 KiB (100%), "*"/s in "* ]]
+	[ "${#lines[@]}" -eq 8 ]
+	quiet=$(segment-add --store q --bucket 1 --create --key k.pem --quiet hello big 2>err)
+	[ ! -s err ]
+	# The same lines on stdout, the signature aside.
+	[ "$(grep -v '^signature ' <<<"$output" | sed 's/^public_key .*//')" = "$(grep -v '^signature ' <<<"$quiet" | sed 's/^public_key .*//')" ]
+	run -0 --separate-stderr bash -c 'printf abc | segment-add --store s --bucket 1 --key k.pem --progress -'
+	[[ $stderr == "segment-add: bucket 1: 3 B, "*"/s in "* ]]
+	[[ $stderr != *" of "* ]]
+	run -0 --separate-stderr bash -c 'segment-add --store s --bucket 1 --key k.pem --progress --quiet hello'
+	[ -z "$stderr" ]
+	run -0 --separate-stderr bash -c 'segment-add --store s --bucket 1 --key k.pem hello 2>&1 >/dev/null | cat >&2'
+	[ -z "$stderr" ]
+	run -0 --separate-stderr segment-add --store s --bucket 1 --key k.pem hello
+	[ -z "$stderr" ]
+}
+
 @test "--help, the man page SYNOPSIS and both completions list the same options" {
 	options_agree segment-add \
-	    "--bucket --create --force --help --json --key --name --store --version --wait " \
-	    "-V -b -c -f -h -j -k -n -s -w "
+	    "--bucket --create --force --help --json --key --name --progress --quiet --store --version --wait " \
+	    "-V -b -c -f -h -j -k -n -p -q -s -w "
 }

@@ -1,7 +1,8 @@
 /* Unit tests of the scrub (lib/scrub.c): a clean bucket, corrupt and
  * missing chunks found and reported in order whatever the number of
- * threads, a wrong data root, the trusted root, the sample scrub and the
- * catch probability. */
+ * threads, a wrong data root, the trusted root, progress, the sample
+ * scrub and the catch probability. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,11 +32,34 @@ collect(void *ctx, const struct w3s_scrub_problem *p)
 	s->n++;
 }
 
+/* What the progress callback saw. */
+struct progress_seen {
+	pthread_t caller;
+	size_t calls;
+	uint64_t done, total;
+	int backwards;		/* done went down, or the total changed */
+	int other_thread;
+};
+
+static void
+on_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	struct progress_seen *ps = ctx;
+
+	if (ps->calls > 0 && (done < ps->done || total != ps->total))
+		ps->backwards = 1;
+	if (!pthread_equal(pthread_self(), ps->caller))
+		ps->other_thread = 1;
+	ps->calls++;
+	ps->done = done;
+	ps->total = total;
+}
+
 static int
 scrub(struct w3s_bucket *b, unsigned jobs, const uint8_t *trust,
     struct seen *s, struct w3s_scrub_report *r)
 {
-	struct w3s_scrub_opts o = { jobs, trust, collect, s };
+	struct w3s_scrub_opts o = { jobs, trust, collect, s, NULL, NULL };
 	struct w3s_err err = { 0 };
 
 	memset(s, 0, sizeof(*s));
@@ -67,6 +91,19 @@ main(void)
 	is_int((long long)r.bytes, 700000 + 5 + 262144 * 3, "bytes hashed");
 	ok(memcmp(r.commitment.mmr_root, c.mmr_root, 32) == 0 &&
 	    r.commitment.leaf_count == 3, "the commitment of the snapshot");
+	for (unsigned jobs = 1; jobs <= 4; jobs *= 4) {
+		struct progress_seen ps = { pthread_self(), 0, 0, 0, 0, 0 };
+		struct w3s_scrub_opts po = { jobs, NULL, NULL, NULL,
+		    on_progress, &ps };
+
+		rc = w3s_scrub_bucket(b, &po, &r, &err);
+		ok(rc == 0 && ps.calls >= 2 && !ps.backwards &&
+		    !ps.other_thread, "%u threads: progress on the calling"
+		    " thread, never backwards", jobs);
+		ok(ps.total == 700000 + 5 + 262144 * 3 && ps.done == ps.total &&
+		    ps.done == r.bytes, "%u threads: it ends at the exact"
+		    " total of chunk bytes", jobs);
+	}
 	rc = scrub(b, 2, c.mmr_root, &s, &r);
 	ok(rc == 0, "the trusted root matches");
 	rc = scrub(b, 2, zero, &s, &r);

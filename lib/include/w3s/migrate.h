@@ -145,6 +145,22 @@ int w3s_migrate_accept(struct w3s_bucket *b,
     w3s_migrate_missing_fn *missing, void *ctx,
     struct w3s_migrate_acceptance *a, struct w3s_err *err);
 
+/* The same with the scrub's progress too: progress (may be NULL) is
+ * called on this thread with the chunk bytes verified and their exact
+ * total, as w3s_scrub_opts.progress. */
+struct w3s_migrate_accept_hooks {
+	w3s_migrate_missing_fn *missing;
+	void *ctx;
+	void (*progress)(void *ctx, uint64_t done, uint64_t total);
+	void *progress_ctx;
+};
+int w3s_migrate_accept_hooked(struct w3s_bucket *b,
+    const struct w3s_migrate_offer *o,
+    const uint8_t offer_digest[W3S_HASH_LEN], const struct w3s_key *key,
+    const uint8_t *trust_root, uint64_t now,
+    const struct w3s_migrate_accept_hooks *h,
+    struct w3s_migrate_acceptance *a, struct w3s_err *err);
+
 /* Anyone's check of a pair: both signatures, the offer digest, bucket and
  * keys, the acceptance made before the offer expired, the commitment
  * reached extending the offered one (same start_seq, at least as many

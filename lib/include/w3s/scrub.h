@@ -46,6 +46,12 @@ struct w3s_scrub_opts {
 	 * itself, then the bucket's. May be NULL. */
 	void (*problem)(void *ctx, const struct w3s_scrub_problem *p);
 	void *ctx;
+	/* Full scrub only: called on the calling thread as chunks are
+	 * verified, with the chunk bytes verified so far and the exact total
+	 * (the sum of the segments' data sizes in the snapshot), and once
+	 * more at the end. May be NULL. */
+	void (*progress)(void *ctx, uint64_t done, uint64_t total);
+	void *progress_ctx;
 };
 
 struct w3s_scrub_report {
