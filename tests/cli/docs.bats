@@ -124,8 +124,9 @@ complete_line() {
 	local f scripts=()
 	while IFS= read -r f; do
 		scripts+=("$f")
-	done < <(cd "$SRC" && git ls-files -- '*.sh' '*.bash' completions/bash/w3sync)
-	[ ${#scripts[@]} -ge 5 ]
+	done < <(cd "$SRC" && find . \( -name .git -o -name build -o -name bin \) -prune -o \
+		-type f \( -name '*.sh' -o -name '*.bash' -o -path ./completions/bash/w3sync \) -print | sort)
+	[ ${#scripts[@]} -ge 15 ]
 	cd "$SRC"
 	run -0 shellcheck -s bash "${scripts[@]}"
 }
