@@ -8,9 +8,16 @@
  * leaves are checked (sequence numbers, total_size chain) and the MMR root
  * the store computes is compared with the target before anything commits.
  * Without a store the same replay runs against an in-memory MMR and a set
- * of the chunk hashes that came. */
+ * of the chunk hashes that came.
+ *
+ * Chunks are stored by a second thread fed through a small ring of copies
+ * (STORE_RING chunks in flight), so reading, decompressing and hashing the
+ * stream go on while the store writes and syncs a batch. The caller's
+ * thread touches the bucket only when that thread has stopped (store_drain):
+ * at the trailer, and before an abort. */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +33,8 @@
 #define IMPORT_MISSING_NAMED 3
 /* Trusted keys: the caller's and the bucket's. */
 #define IMPORT_KEYS_MAX 1024
+/* Chunks copied and waiting for the store thread: 32 x 256 KiB. */
+#define STORE_RING 32
 
 /* An open-addressing set of chunk hashes (verification without a store). */
 struct hashset {
@@ -35,8 +44,29 @@ struct hashset {
 	size_t n;
 };
 
+/* The store thread and its ring (on_chunk fills, store_main empties). */
+struct storer {
+	pthread_t th;
+	int running;			/* th is started and not joined */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct {
+		uint8_t *data;
+		size_t len;
+		uint8_t hash[W3S_H256];
+	} slot[STORE_RING];
+	uint64_t produced;
+	uint64_t consumed;
+	int closing;			/* no chunk will come after these */
+	int rc;				/* the first failure; it stops the thread */
+	struct w3s_err err;
+	uint64_t written;
+	uint64_t skipped;
+};
+
 struct w3s_import {
 	struct w3s_bucket *b;		/* NULL: verify only */
+	struct storer st;
 	struct w3s_manifest m;
 	int session;			/* a write session is open */
 	int failed;
@@ -607,24 +637,147 @@ on_index(struct w3s_import *im, const struct w3s_index_entry *e,
 	return 0;
 }
 
+/* ---- the store thread ------------------------------------------------------ */
+
+static void *
+store_main(void *arg)
+{
+	struct w3s_import *im = arg;
+	struct storer *st = &im->st;
+
+	pthread_mutex_lock(&st->mu);
+	for (;;) {
+		size_t i;
+		int stored = 0, rc;
+
+		while (st->consumed == st->produced && !st->closing)
+			pthread_cond_wait(&st->cv, &st->mu);
+		if (st->consumed == st->produced)
+			break;
+		i = st->consumed % STORE_RING;
+		pthread_mutex_unlock(&st->mu);
+		rc = w3s_bucket_chunk_put(im->b, st->slot[i].hash,
+		    st->slot[i].data, st->slot[i].len, &stored, &st->err);
+		pthread_mutex_lock(&st->mu);
+		if (rc != 0) {
+			st->rc = rc;
+			pthread_cond_broadcast(&st->cv);
+			break;
+		}
+		if (stored)
+			st->written++;
+		else
+			st->skipped++;
+		st->consumed++;
+		pthread_cond_broadcast(&st->cv);
+	}
+	pthread_mutex_unlock(&st->mu);
+	return NULL;
+}
+
+static int
+store_start(struct w3s_import *im, struct w3s_err *err)
+{
+	struct storer *st = &im->st;
+	int rc;
+
+	for (size_t i = 0; i < STORE_RING; i++)
+		if (st->slot[i].data == NULL &&
+		    (st->slot[i].data = malloc(W3S_CHUNK_SIZE)) == NULL)
+			return w3s_err_sys(err, ENOMEM, "cannot start an"
+			    " import");
+	st->produced = st->consumed = 0;
+	st->closing = 0;
+	st->rc = 0;
+	pthread_mutex_init(&st->mu, NULL);
+	pthread_cond_init(&st->cv, NULL);
+	if ((rc = pthread_create(&st->th, NULL, store_main, im)) != 0) {
+		pthread_cond_destroy(&st->cv);
+		pthread_mutex_destroy(&st->mu);
+		return w3s_err_set(err, W3S_ESYS, "cannot start a thread: %s",
+		    strerror(rc));
+	}
+	st->running = 1;
+	return 0;
+}
+
+/* Stores what is queued, stops the thread and adds its counts to the
+ * result; returns its first failure (in err). The bucket is the caller's
+ * thread's again. */
+static int
+store_drain(struct w3s_import *im, struct w3s_err *err)
+{
+	struct storer *st = &im->st;
+	int rc;
+
+	if (!st->running)
+		return 0;
+	pthread_mutex_lock(&st->mu);
+	st->closing = 1;
+	pthread_cond_broadcast(&st->cv);
+	pthread_mutex_unlock(&st->mu);
+	pthread_join(st->th, NULL);
+	st->running = 0;
+	pthread_cond_destroy(&st->cv);
+	pthread_mutex_destroy(&st->mu);
+	im->res.chunks_written += st->written;
+	im->res.chunks_skipped += st->skipped;
+	st->written = st->skipped = 0;
+	if ((rc = st->rc) != 0 && err != NULL)
+		*err = st->err;
+	return rc;
+}
+
+static void
+store_free(struct w3s_import *im)
+{
+	for (size_t i = 0; i < STORE_RING; i++)
+		free(im->st.slot[i].data);
+}
+
+/* Queues a copy of the chunk for the store thread; waits while the ring
+ * is full. */
+static int
+store_queue(struct w3s_import *im, const struct w3s_stream_chunk *c,
+    struct w3s_err *err)
+{
+	struct storer *st = &im->st;
+	size_t i;
+	int rc;
+
+	if (c->len > W3S_CHUNK_SIZE)
+		return w3s_err_set(err, W3S_EUSAGE, "a chunk of %zu bytes is"
+		    " longer than %u", c->len, W3S_CHUNK_SIZE);
+	if (!st->running && (rc = store_start(im, err)) != 0)
+		return rc;
+	pthread_mutex_lock(&st->mu);
+	while (st->produced - st->consumed == STORE_RING && st->rc == 0)
+		pthread_cond_wait(&st->cv, &st->mu);
+	rc = st->rc;
+	pthread_mutex_unlock(&st->mu);
+	if (rc != 0)
+		return store_drain(im, err);
+	/* The slot is the caller's until produced counts it. */
+	i = st->produced % STORE_RING;
+	memcpy(st->slot[i].hash, c->hash, W3S_H256);
+	if (c->len)
+		memcpy(st->slot[i].data, c->data, c->len);
+	st->slot[i].len = c->len;
+	pthread_mutex_lock(&st->mu);
+	st->produced++;
+	pthread_cond_signal(&st->cv);
+	pthread_mutex_unlock(&st->mu);
+	return 0;
+}
+
 static int
 on_chunk(struct w3s_import *im, const struct w3s_stream_chunk *c,
     struct w3s_err *err)
 {
-	int stored = 0, rc;
-
 	im->res.chunks++;
 	im->res.chunk_bytes += c->len;
-	if (im->session) {
-		if ((rc = w3s_bucket_chunk_put(im->b, c->hash, c->data, c->len,
-		    &stored, err)) != 0)
-			return rc;
-		if (stored)
-			im->res.chunks_written++;
-		else
-			im->res.chunks_skipped++;
-		return 0;
-	}
+	if (im->session)
+		return store_queue(im, c, err);
 	if (im->res.already)
 		im->res.chunks_skipped++;
 	if (im->check_refs && hashset_find(&im->carried, c->hash, 1) < 0)
@@ -894,6 +1047,8 @@ finish(struct w3s_import *im, struct w3s_err *err)
 	char a[160], b[160];
 	int rc = 0;
 
+	if ((rc = store_drain(im, err)) != 0)
+		return rc;
 	replay_init(im, &rp);
 	if (fflush(im->spool) != 0 || fseek(im->spool, 0, SEEK_SET) != 0) {
 		rc = w3s_err_sys(err, errno, "cannot read the metadata spool");
@@ -1043,6 +1198,8 @@ w3s_import_event(struct w3s_import *im, const struct w3s_stream_event *ev,
 	if (rc != 0) {
 		im->failed = 1;
 		if (im->session) {
+			/* The chunks queued are kept too, for a resume. */
+			store_drain(im, NULL);
 			w3s_bucket_write_abort(im->b, 1);
 			im->session = 0;
 		}
@@ -1071,6 +1228,7 @@ w3s_import_fail(struct w3s_import *im, int code,
 	struct w3s_err e2;
 
 	if (im->session) {
+		store_drain(im, NULL);
 		w3s_bucket_write_abort(im->b, 1);
 		im->session = 0;
 	}
@@ -1095,8 +1253,11 @@ w3s_import_free(struct w3s_import *im)
 {
 	if (im == NULL)
 		return;
-	if (im->session)
+	if (im->session) {
+		store_drain(im, NULL);
 		w3s_bucket_write_abort(im->b, 1);
+	}
+	store_free(im);
 	if (im->spool != NULL)
 		fclose(im->spool);
 	hashset_free(&im->carried);
