@@ -885,8 +885,16 @@ w3s_bucket_open(struct w3s_store *s, uint64_t id,
 	    (rc = store_exec(b->chunks, "PRAGMA journal_mode = TRUNCATE;"
 	    " PRAGMA synchronous = FULL", err)) != 0)
 		goto fail;
+	/* Writers get a small chunks.db page cache (8 MiB): a 32 MiB batch
+	 * then spills its appended pages (never journaled) as it goes
+	 * instead of writing them all at COMMIT, so the writes overlap the
+	 * caller's reading and hashing; the journal is still synced before
+	 * any page it guards is overwritten. Measured (1 GiB, 64 x 16 MiB):
+	 * snapshot-import from a file, with its store thread, 2.23 -> 1.71 s
+	 * and peak RSS 59 -> 30 MiB against a 40 MiB cache; segment-add
+	 * 2.58 -> 2.52 s, RSS 54 -> 22 MiB. */
 	if ((opts->flags & W3S_STORE_WRITE) && ((rc = store_exec(b->chunks,
-	    "PRAGMA cache_size = -40960", err)) != 0 ||
+	    "PRAGMA cache_size = -8192", err)) != 0 ||
 	    (rc = store_exec(b->meta, "PRAGMA wal_autocheckpoint = 4096",
 	    err)) != 0))
 		goto fail;

@@ -111,17 +111,6 @@ w3s_bucket_write_begin(struct w3s_bucket *b, struct w3s_err *err)
 		    " is already in a read or write session", b->id);
 	if ((rc = w3s_bucket_gc(b, NULL, NULL, err)) != 0)
 		return rc;
-	/* A small chunks.db page cache for the session: a 32 MiB batch then
-	 * spills its appended pages (never journaled) as it goes instead of
-	 * writing them all at COMMIT, so the writes overlap the caller's
-	 * reading and hashing; the journal is still synced before any page
-	 * it guards is overwritten. It replaces the 40 MiB that
-	 * w3s_bucket_open sets for writers. Measured (1 GiB, 64 x 16 MiB):
-	 * snapshot-import from a file, with its store thread, 2.23 -> 1.71 s,
-	 * peak RSS 59 -> 30 MiB; segment-add unchanged (2.58 -> 2.52 s), RSS
-	 * 54 -> 22 MiB. */
-	if ((rc = store_exec(b->chunks, "PRAGMA cache_size = -8192", err)) != 0)
-		return w3s_err_wrap(err, "cannot write bucket %" PRIu64, b->id);
 	if ((rc = store_exec(b->meta, "BEGIN IMMEDIATE", err)) != 0)
 		return w3s_err_wrap(err, "cannot write bucket %" PRIu64, b->id);
 	b->session = 1;
