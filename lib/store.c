@@ -208,20 +208,6 @@ lower_ascii(char *s)
 		*s = (char)tolower((unsigned char)*s);
 }
 
-static int
-sys_err(struct w3s_err *err, int errnum, const char *fmt, ...)
-{
-	char what[W3S_ERR_MSG_MAX / 2], why[128];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	snprintf(why, sizeof(why), "%s", strerror(errnum));
-	why[0] = (char)tolower((unsigned char)why[0]);
-	return w3s_err_set(err, W3S_ESYS, "%s: %s", what, why);
-}
-
 int
 store_dberr(sqlite3 *db, int rc, struct w3s_err *err, const char *fmt, ...)
 {
@@ -392,14 +378,14 @@ write_marker(const char *path, struct w3s_err *err)
 	if (fd < 0) {
 		if (errno == EEXIST)
 			return 0;
-		return sys_err(err, errno, "cannot create %s", path);
+		return w3s_err_sys(err, errno, "cannot create %s", path);
 	}
 	if (write(fd, line, (size_t)n) != n || fsync(fd) != 0) {
 		int e = errno ? errno : EIO;
 
 		close(fd);
 		unlink(path);
-		return sys_err(err, e, "cannot write %s", path);
+		return w3s_err_sys(err, e, "cannot write %s", path);
 	}
 	close(fd);
 	return 0;
@@ -415,11 +401,11 @@ read_marker(const char *dir, const char *path, struct w3s_err *err)
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return sys_err(err, errno, "cannot open %s", path);
+		return w3s_err_sys(err, errno, "cannot open %s", path);
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n < 0)
-		return sys_err(err, errno, "cannot read %s", path);
+		return w3s_err_sys(err, errno, "cannot read %s", path);
 	buf[n] = '\0';
 	if (sscanf(buf, MARKER " %u%c", &version, &tail) != 2 || tail != '\n')
 		return w3s_err_set(err, W3S_EMALFORMED,
@@ -449,13 +435,13 @@ w3s_store_open(const char *dir, int flags, struct w3s_store **out,
 		    "no store given: use --store DIR or set " W3S_STORE_ENV);
 	if (stat(dir, &st) != 0) {
 		if (errno != ENOENT)
-			return sys_err(err, errno, "cannot open store %s", dir);
+			return w3s_err_sys(err, errno, "cannot open store %s", dir);
 		if (!(flags & W3S_STORE_CREATE))
 			return w3s_err_set(err, W3S_EUSAGE,
 			    "no store at %s (give --create to create one)",
 			    dir);
 		if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-			return sys_err(err, errno, "cannot create store %s",
+			return w3s_err_sys(err, errno, "cannot create store %s",
 			    dir);
 	} else if (!S_ISDIR(st.st_mode)) {
 		return w3s_err_set(err, W3S_EUSAGE,
@@ -483,7 +469,7 @@ w3s_store_open(const char *dir, int flags, struct w3s_store **out,
 		goto out;
 	if ((flags & W3S_STORE_CREATE) && mkdir(buckets, 0777) != 0 &&
 	    errno != EEXIST) {
-		rc = sys_err(err, errno, "cannot create %s", buckets);
+		rc = w3s_err_sys(err, errno, "cannot create %s", buckets);
 		goto out;
 	}
 	*out = s;
@@ -551,7 +537,7 @@ w3s_store_buckets(struct w3s_store *s, uint64_t **ids, size_t *n,
 		free(dir);
 		if (e == ENOENT)
 			return 0;
-		return sys_err(err, e, "cannot list buckets in %s", s->dir);
+		return w3s_err_sys(err, e, "cannot list buckets in %s", s->dir);
 	}
 	while ((de = readdir(d)) != NULL) {
 		char meta[64];
@@ -803,7 +789,7 @@ w3s_bucket_open(struct w3s_store *s, uint64_t id,
 	}
 	if (stat(b->dir, &st) != 0) {
 		if (errno != ENOENT) {
-			rc = sys_err(err, errno, "cannot open bucket %" PRIu64,
+			rc = w3s_err_sys(err, errno, "cannot open bucket %" PRIu64,
 			    id);
 			goto fail;
 		}
@@ -818,7 +804,7 @@ w3s_bucket_open(struct w3s_store *s, uint64_t id,
 		}
 		if ((mkdir(path, 0777) != 0 && errno != EEXIST) ||
 		    (mkdir(b->dir, 0777) != 0 && errno != EEXIST)) {
-			rc = sys_err(err, errno, "cannot create bucket %"
+			rc = w3s_err_sys(err, errno, "cannot create bucket %"
 			    PRIu64, id);
 			goto fail;
 		}
@@ -908,7 +894,7 @@ w3s_bucket_open(struct w3s_store *s, uint64_t id,
 	}
 	b->readers_fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
 	if (b->readers_fd < 0) {
-		rc = sys_err(err, errno, "cannot open %s", path);
+		rc = w3s_err_sys(err, errno, "cannot open %s", path);
 		goto fail;
 	}
 	free(path);
@@ -960,7 +946,7 @@ store_readers_lock(struct w3s_bucket *b, int exclusive, int nowait, int *got,
 			continue;
 		if (errno == EWOULDBLOCK && nowait)
 			return 0;
-		return sys_err(err, errno, "cannot lock the readers of bucket"
+		return w3s_err_sys(err, errno, "cannot lock the readers of bucket"
 		    " %" PRIu64, b->id);
 	}
 	*got = 1;
