@@ -179,6 +179,10 @@ assert [c["loss"] for c in s["catch"]]==[0.001,0.01,0.05,0.1]' "$output"
 	[ "$output" = "$plain" ]
 	run -0 --separate-stderr bash -c 'cid-verify --store s --bucket 1 --trust-root "$0" 2>&1 >/dev/null | cat >&2' "$root"
 	[ -z "$stderr" ]
+	# --sample has no progress (asked for before a chunk is damaged: a
+	# sample may pick any chunk).
+	run -0 --separate-stderr cid-verify --store s --bucket 1 --sample 2 --progress
+	[[ $stderr != *"MiB of"* ]]
 	# A corrupt chunk: the problem and the final line, exit 1.
 	h=$(chunk_hash 0 2)
 	sqlite3 s/buckets/1/chunks.db "UPDATE chunk SET data = randomblob(size) WHERE hex(hash) = '$h'"
@@ -186,9 +190,7 @@ assert [c["loss"] for c in s["catch"]]==[0.001,0.01,0.05,0.1]' "$output"
 	[ "${#stderr_lines[@]}" -eq 2 ]
 	[ "${stderr_lines[0]}" = "cid-verify: error: segment 0: chunk 2 (0x${h,,}) is corrupt" ]
 	[[ ${stderr_lines[1]} == "cid-verify: bucket 1: 1.5 MiB of 1.5 MiB (100%), "* ]]
-	# --sample has no progress; files mode takes no --progress.
-	run -0 --separate-stderr cid-verify --store s --bucket 1 --sample 2 --progress
-	[[ $stderr != *"MiB of"* ]]
+	# Files mode takes no --progress.
 	run -2 --separate-stderr cid-verify --progress f2
 	[ "$stderr" = "cid-verify: error: usage: --progress does not go with checking files (see cid-verify --help)" ]
 }
