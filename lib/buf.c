@@ -1,5 +1,7 @@
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <w3s/buf.h>
 
@@ -169,4 +171,46 @@ w3s_get_u64le(const uint8_t in[8])
 	for (int i = 7; i >= 0; i--)
 		v = v << 8 | in[i];
 	return v;
+}
+
+int
+w3s_array_grow(void *arr, size_t *cap, size_t n, size_t size)
+{
+	void **pp = arr;
+	size_t ncap;
+	void *q;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 16;
+	if (ncap < *cap || ncap > SIZE_MAX / size)
+		return -1;
+	if ((q = realloc(*pp, ncap * size)) == NULL)
+		return -1;
+	*pp = q;
+	*cap = ncap;
+	return 0;
+}
+
+int
+w3s_buf_read_fd(struct w3s_buf *out, int fd, size_t max,
+    struct w3s_err *err)
+{
+	uint8_t chunk[65536];
+	size_t got = 0;
+	ssize_t n;
+
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return w3s_err_sys(err, errno, "cannot read");
+		}
+		if ((size_t)n > max - got)
+			return w3s_err_set(err, W3S_EMALFORMED, "longer than"
+			    " %zu bytes", max);
+		got += (size_t)n;
+		w3s_buf_put(out, chunk, (size_t)n);
+	}
+	return w3s_buf_check(out, err);
 }

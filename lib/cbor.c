@@ -623,6 +623,19 @@ w3s_cbor_encode(const struct w3s_cbor *item, struct w3s_buf *out,
 	return w3s_buf_check(out, err);
 }
 
+int
+w3s_cbor_encode_free(struct w3s_cbor *tree, struct w3s_buf *out,
+    struct w3s_err *err)
+{
+	int rc;
+
+	if (tree == NULL)
+		return w3s_err_set(err, W3S_ESYS, "out of memory");
+	rc = w3s_cbor_encode(tree, out, err);
+	w3s_cbor_free(tree);
+	return rc != 0 ? rc : w3s_buf_check(out, err);
+}
+
 /* Decoding: libcbor's callbacks only record the token; the loop in
  * w3s_cbor_decode checks it against the canonical form and the limits and
  * then adds it to the tree. */

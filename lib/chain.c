@@ -20,6 +20,14 @@ w3s_chain_range_end(const struct w3s_commitment *c)
 }
 
 int
+w3s_chain_commitment_eq(const struct w3s_commitment *a,
+    const struct w3s_commitment *b)
+{
+	return a->start_seq == b->start_seq && a->leaf_count == b->leaf_count &&
+	    memcmp(a->mmr_root, b->mmr_root, W3S_H256) == 0;
+}
+
+int
 w3s_chain_range_contains(const struct w3s_commitment *c, uint64_t seq)
 {
 	return seq >= c->start_seq && seq < w3s_chain_range_end(c);

@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <w3s/chain.h>
 #include <w3s/export.h>
 #include <w3s/hex.h>
 #include <w3s/store.h>
@@ -59,22 +60,9 @@ struct w3s_export {
 };
 
 static uint64_t
-seq_end(const struct w3s_commitment *c)
-{
-	return c->start_seq + c->leaf_count;
-}
-
-static uint64_t
 max64(uint64_t a, uint64_t b)
 {
 	return a > b ? a : b;
-}
-
-static int
-same_commitment(const struct w3s_commitment *a, const struct w3s_commitment *b)
-{
-	return a->start_seq == b->start_seq && a->leaf_count == b->leaf_count &&
-	    memcmp(a->mmr_root, b->mmr_root, W3S_H256) == 0;
 }
 
 int
@@ -106,7 +94,7 @@ since_matches(const struct w3s_export_since *s, const struct w3s_commitment *c)
 {
 	if (s->by_root)
 		return memcmp(s->root, c->mmr_root, W3S_H256) == 0;
-	return seq_end(c) == s->seq;
+	return w3s_chain_range_end(c) == s->seq;
 }
 
 /* Finds the --since commitment: the first base or target of the change
@@ -355,7 +343,8 @@ walk_checkpoint_rows(struct w3s_store_iter *it, struct w3s_stream_writer *w,
 	memset(&rec, 0, sizeof(rec));
 	while ((rc = w3s_store_iter_checkpoint(it, &cp, err)) == 1) {
 		if (rec.nsigs == W3S_SIGS_MAX || (rec.nsigs > 0 &&
-		    !same_commitment(&rec.commitment, &cp.commitment))) {
+		    !w3s_chain_commitment_eq(&rec.commitment,
+		    &cp.commitment))) {
 			if ((rc = emit_checkpoint(w, &rec, n, err)) != 0)
 				return rc;
 			rec.nsigs = 0;
@@ -558,9 +547,9 @@ static int
 delta_sendable(const struct w3s_export *x, const struct w3s_commitment *base,
     const struct w3s_commitment *target)
 {
-	uint64_t lo = max64(seq_end(base), target->start_seq);
+	uint64_t lo = max64(w3s_chain_range_end(base), target->start_seq);
 
-	return lo >= x->cur.start_seq || lo >= seq_end(target);
+	return lo >= x->cur.start_seq || lo >= w3s_chain_range_end(target);
 }
 
 /* The commits of the next delta: all the rest, or (split) the next one,
@@ -606,7 +595,7 @@ plan_next(struct w3s_export *x, struct plan *p, struct w3s_err *err)
 		p->info.kind = W3S_STREAM_FULL;
 		p->info.target = x->cur;
 		p->lo = p->held_from = x->cur.start_seq;
-		p->hi = seq_end(&x->cur);
+		p->hi = w3s_chain_range_end(&x->cur);
 		if ((rc = last_commit_time(x, &p->info.created, err)) != 0)
 			return rc;
 		x->done = 1;
@@ -624,8 +613,9 @@ plan_next(struct w3s_export *x, struct plan *p, struct w3s_err *err)
 		p->info.kind = W3S_STREAM_DELTA;
 		p->info.has_base = 1;
 		/* The segments the target covers past the base. */
-		p->lo = max64(seq_end(&p->info.base), p->info.target.start_seq);
-		p->hi = max64(p->lo, seq_end(&p->info.target));
+		p->lo = max64(w3s_chain_range_end(&p->info.base),
+		    p->info.target.start_seq);
+		p->hi = max64(p->lo, w3s_chain_range_end(&p->info.target));
 		/* The base's segments the target keeps: their chunks the
 		 * receiver holds already. */
 		p->held_from = max64(p->info.base.start_seq,
@@ -803,7 +793,7 @@ w3s_export_name(const struct w3s_export_info *info,
 		    info->resume_chunk);
 	snprintf(out, W3S_EXPORT_NAME_MAX, "bucket-%020" PRIu64 "-%020" PRIu64
 	    "-%020" PRIu64 "-%s-%.16s%s%.*s%s.tar.zst", info->bucket,
-	    seq_end(&info->target), info->target.start_seq,
+	    w3s_chain_range_end(&info->target), info->target.start_seq,
 	    info->has_base ? "delta" : "full", root + 2,
 	    info->has_base ? "-" : "", info->has_base ? 16 : 0, base + 2,
 	    resume);

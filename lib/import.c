@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <w3s/chain.h>
 #include <w3s/chunk.h>
 #include <w3s/hex.h>
 #include <w3s/import.h>
@@ -93,13 +94,6 @@ struct w3s_import {
 enum spool_tag { SP_DELETION = 'D', SP_SEGMENT = 'S', SP_INDEX = 'I' };
 
 /* ---- small helpers ------------------------------------------------------ */
-
-static int
-commit_eq(const struct w3s_commitment *a, const struct w3s_commitment *b)
-{
-	return memcmp(a->mmr_root, b->mmr_root, W3S_H256) == 0 &&
-	    a->start_seq == b->start_seq && a->leaf_count == b->leaf_count;
-}
 
 static void
 commit_text(const struct w3s_commitment *c, char *out, size_t len)
@@ -491,7 +485,7 @@ check_applies(struct w3s_import *im, struct w3s_err *err)
 		    w3s_bucket_id(im->b));
 	if ((rc = w3s_bucket_commitment(im->b, &cur, err)) != 0)
 		return rc;
-	if (commit_eq(&cur, &m->target)) {
+	if (w3s_chain_commitment_eq(&cur, &m->target)) {
 		im->res.already = 1;
 		return 0;
 	}
@@ -507,7 +501,7 @@ check_applies(struct w3s_import *im, struct w3s_err *err)
 			    PRIu64 ": a full snapshot of an empty bucket at"
 			    " start_seq %" PRIu64 " cannot be applied",
 			    m->bucket, m->target.start_seq);
-	} else if (!commit_eq(&cur, &m->base)) {
+	} else if (!w3s_chain_commitment_eq(&cur, &m->base)) {
 		commit_text(&m->base, want, sizeof(want));
 		return w3s_err_set(err, W3S_ENOTAPPLY, "bucket %" PRIu64
 		    " is at %s, the delta's base is %s", m->bucket, have,
@@ -1126,7 +1120,7 @@ finish(struct w3s_import *im, struct w3s_err *err)
 		}
 	}
 	if (im->session || m->kind == W3S_STREAM_FULL) {
-		if (!commit_eq(&got, &m->target)) {
+		if (!w3s_chain_commitment_eq(&got, &m->target)) {
 			commit_text(&got, a, sizeof(a));
 			commit_text(&m->target, b, sizeof(b));
 			rc = w3s_err_set(err, W3S_EVERIFY, "bucket %" PRIu64

@@ -44,22 +44,6 @@ sigs_tree(const struct w3s_commit_sig *sigs, size_t n)
 	return arr;
 }
 
-/* Encodes tree into out and frees it. A NULL tree (a failed constructor)
- * is out of memory. */
-static int
-encode_tree(struct w3s_cbor *tree, struct w3s_buf *out, struct w3s_err *err)
-{
-	int rc;
-
-	if (tree == NULL)
-		return w3s_err_set(err, W3S_ESYS, "out of memory");
-	rc = w3s_cbor_encode(tree, out, err);
-	w3s_cbor_free(tree);
-	if (rc == 0)
-		rc = w3s_buf_check(out, err);
-	return rc;
-}
-
 /* ---- reading trees --------------------------------------------------- */
 
 static int
@@ -269,7 +253,7 @@ w3s_manifest_encode(const struct w3s_manifest *m, struct w3s_buf *out,
 
 	if ((rc = w3s_manifest_check(m, W3S_EUSAGE, err)) != 0)
 		return rc;
-	return encode_tree(manifest_tree(m, 1), out, err);
+	return w3s_cbor_encode_free(manifest_tree(m, 1), out, err);
 }
 
 int
@@ -282,7 +266,7 @@ w3s_manifest_snapshot_id(const struct w3s_manifest *m,
 	if ((rc = w3s_manifest_check(m, W3S_EUSAGE, err)) != 0)
 		return rc;
 	w3s_buf_init(&b);
-	if ((rc = encode_tree(manifest_tree(m, 0), &b, err)) == 0)
+	if ((rc = w3s_cbor_encode_free(manifest_tree(m, 0), &b, err)) == 0)
 		w3s_hash_blake2b(id, b.data, b.len);
 	w3s_buf_release(&b);
 	return rc;
@@ -500,7 +484,7 @@ w3s_segment_encode(const struct w3s_segment_rec *s, struct w3s_buf *out,
 	w3s_cbor_map_put(t, "first", w3s_cbor_new_uint(s->first));
 	w3s_cbor_map_put(t, "chunks", w3s_cbor_new_bytes(s->hashes,
 	    s->nhashes * W3S_H256));
-	return encode_tree(t, out, err);
+	return w3s_cbor_encode_free(t, out, err);
 }
 
 int
@@ -549,7 +533,7 @@ w3s_checkpoint_encode(const struct w3s_checkpoint_rec *c, struct w3s_buf *out,
 	w3s_cbor_map_put(t, "commitment", commitment_tree(&c->commitment));
 	w3s_cbor_map_put(t, "block", w3s_cbor_new_uint(c->block));
 	w3s_cbor_map_put(t, "signatures", sigs_tree(c->sigs, c->nsigs));
-	return encode_tree(t, out, err);
+	return w3s_cbor_encode_free(t, out, err);
 }
 
 int
@@ -599,7 +583,7 @@ w3s_deletion_encode(const struct w3s_deletion_rec *d, struct w3s_buf *out,
 	    W3S_PUBKEY_LEN));
 	w3s_cbor_map_put(t, "sig", w3s_cbor_new_bytes(d->sig,
 	    W3S_SIGNATURE_LEN));
-	return encode_tree(t, out, err);
+	return w3s_cbor_encode_free(t, out, err);
 }
 
 int
@@ -662,7 +646,7 @@ w3s_index_entry_encode(const struct w3s_index_entry *e, struct w3s_buf *out,
 	w3s_cbor_map_put(t, "name", w3s_cbor_new_textn(e->name, e->name_len));
 	w3s_cbor_map_put(t, "data_root", e->removed ? w3s_cbor_new_null() :
 	    w3s_cbor_new_bytes(e->data_root, W3S_H256));
-	return encode_tree(t, out, err);
+	return w3s_cbor_encode_free(t, out, err);
 }
 
 int
@@ -743,7 +727,7 @@ w3s_trailer_encode(const struct w3s_trailer *t, struct w3s_buf *out,
 	if (t->has_signature)
 		w3s_cbor_map_put(m, "signature",
 		    w3s_cbor_new_bytes(t->signature, W3S_SIGNATURE_LEN));
-	return encode_tree(m, out, err);
+	return w3s_cbor_encode_free(m, out, err);
 }
 
 int

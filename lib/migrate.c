@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <w3s/cbor.h>
+#include <w3s/chain.h>
 #include <w3s/export.h>
 #include <w3s/hash.h>
 #include <w3s/hex.h>
@@ -138,19 +139,6 @@ acceptance_tree(const struct w3s_migrate_acceptance *a, int with_signature)
 	return m;
 }
 
-/* Encodes tree into out and frees it. */
-static int
-encode_tree(struct w3s_cbor *tree, struct w3s_buf *out, struct w3s_err *err)
-{
-	int rc;
-
-	if (tree == NULL)
-		return w3s_err_set(err, W3S_ESYS, "out of memory");
-	rc = w3s_cbor_encode(tree, out, err);
-	w3s_cbor_free(tree);
-	return rc != 0 ? rc : w3s_buf_check(out, err);
-}
-
 /* ---- consistency of a record ----------------------------------------- */
 
 static int
@@ -209,7 +197,9 @@ w3s_migrate_offer_encode(const struct w3s_migrate_offer *o,
 {
 	int rc = offer_check(o, W3S_EUSAGE, err);
 
-	return rc != 0 ? rc : encode_tree(offer_tree(o, 1), out, err);
+	if (rc != 0)
+		return rc;
+	return w3s_cbor_encode_free(offer_tree(o, 1), out, err);
 }
 
 int
@@ -218,7 +208,9 @@ w3s_migrate_acceptance_encode(const struct w3s_migrate_acceptance *a,
 {
 	int rc = acceptance_check(a, W3S_EUSAGE, err);
 
-	return rc != 0 ? rc : encode_tree(acceptance_tree(a, 1), out, err);
+	if (rc != 0)
+		return rc;
+	return w3s_cbor_encode_free(acceptance_tree(a, 1), out, err);
 }
 
 /* ---- reading records ------------------------------------------------- */
@@ -376,7 +368,7 @@ record_sig(struct w3s_cbor *body, const struct w3s_key *key,
 	int rc;
 
 	w3s_buf_init(&msg);
-	if ((rc = encode_tree(body, &msg, err)) == 0) {
+	if ((rc = w3s_cbor_encode_free(body, &msg, err)) == 0) {
 		if (key != NULL)
 			rc = w3s_key_sign(key, msg.data, msg.len, sig, err);
 		else if (w3s_key_verify(pub, msg.data, msg.len, sig) != 0) {
@@ -537,13 +529,6 @@ out:
 
 /* ---- the acceptance -------------------------------------------------- */
 
-static int
-same_commitment(const struct w3s_commitment *a, const struct w3s_commitment *b)
-{
-	return a->start_seq == b->start_seq && a->leaf_count == b->leaf_count &&
-	    memcmp(a->mmr_root, b->mmr_root, W3S_H256) == 0;
-}
-
 /* The offered commitment is anchored by trust_root, or by the bucket's
  * trusted primary keys or anchored root. */
 static int
@@ -576,8 +561,8 @@ check_anchor(struct w3s_bucket *b, const struct w3s_migrate_offer *o,
 		return 0;
 	if ((rc = w3s_bucket_trust_get(b, &t, err)) != 0)
 		return rc;
-	if (t.anchored && (same_commitment(&t.anchor, &o->commitment) ||
-	    same_commitment(&t.anchor, reached)))
+	if (t.anchored && (w3s_chain_commitment_eq(&t.anchor, &o->commitment) ||
+	    w3s_chain_commitment_eq(&t.anchor, reached)))
 		return 0;
 	w3s_hex32_format(hex, o->from);
 	return w3s_err_set(err, W3S_EUSAGE, "bucket %" PRIu64 " is unanchored:"
@@ -686,7 +671,7 @@ accept_bucket(struct w3s_bucket *b, const struct w3s_migrate_offer *o,
 	}
 	if ((rc = check_anchor(b, o, &c, trust_root, err)) != 0)
 		return rc;
-	a->has_from_signature = !same_commitment(&c, want);
+	a->has_from_signature = !w3s_chain_commitment_eq(&c, want);
 	if (a->has_from_signature && (rc = find_from_signature(b, o, &c,
 	    a->from_signature, err)) != 0)
 		return rc;
@@ -703,7 +688,7 @@ accept_bucket(struct w3s_bucket *b, const struct w3s_migrate_offer *o,
 		    " missing", o->bucket, r.missing, r.chunk_refs);
 	if (rc != 0)
 		return rc;
-	if (!same_commitment(&r.commitment, &c))
+	if (!w3s_chain_commitment_eq(&r.commitment, &c))
 		return w3s_err_set(err, W3S_ESYS, "bucket %" PRIu64 ": the"
 		    " scrub read another snapshot", o->bucket);
 	if (!a->has_from_signature && (r.chunk_refs != o->counts.chunks ||
@@ -825,10 +810,10 @@ w3s_migrate_verify_pair(const struct w3s_migrate_offer *o,
 	}
 	if (c->start_seq != want->start_seq || c->leaf_count <
 	    want->leaf_count || (c->leaf_count == want->leaf_count &&
-	    !same_commitment(c, want)))
+	    !w3s_chain_commitment_eq(c, want)))
 		return w3s_err_set(err, W3S_EVERIFY, "the commitment accepted"
 		    " does not extend the offered one");
-	if (same_commitment(c, want)) {
+	if (w3s_chain_commitment_eq(c, want)) {
 		if (a->counts.chunks != o->counts.chunks ||
 		    a->counts.bytes != o->counts.bytes)
 			return w3s_err_set(err, W3S_EVERIFY, "the counts"
@@ -870,7 +855,7 @@ has_held(struct w3s_bucket *b, const struct w3s_commitment *c, int *held,
 	*held = 0;
 	if ((rc = w3s_bucket_commitment(b, &now, err)) != 0)
 		return rc;
-	if (same_commitment(&now, c)) {
+	if (w3s_chain_commitment_eq(&now, c)) {
 		*held = 1;
 		return 0;
 	}
@@ -959,31 +944,17 @@ int
 w3s_migrate_read_file(const char *path, struct w3s_buf *out,
     struct w3s_err *err)
 {
-	uint8_t buf[W3S_MIGRATE_RECORD_MAX + 1];
-	size_t len = 0;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
 
 	if (fd < 0)
 		return w3s_err_sys(err, errno, "cannot open %s", path);
-	while (len < sizeof(buf) && (n = read(fd, buf + len,
-	    sizeof(buf) - len)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			n = errno;
-			close(fd);
-			return w3s_err_sys(err, (int)n, "cannot read %s", path);
-		}
-		len += (size_t)n;
-	}
+	rc = w3s_buf_read_fd(out, fd, W3S_MIGRATE_RECORD_MAX, err);
 	close(fd);
-	if (len > W3S_MIGRATE_RECORD_MAX)
+	if (rc == W3S_EMALFORMED)
 		return w3s_err_set(err, W3S_EMALFORMED, "%s: larger than %d"
 		    " bytes: not a migration record", path,
 		    W3S_MIGRATE_RECORD_MAX);
-	w3s_buf_put(out, buf, len);
-	return w3s_buf_check(out, err);
+	return rc != 0 ? w3s_err_wrap(err, "%s", path) : 0;
 }
 
 static int

@@ -12,13 +12,6 @@
 #include <w3s/mmr.h>
 #include <w3s/proof.h>
 
-static int
-same_commitment(const struct w3s_commitment *a, const struct w3s_commitment *b)
-{
-	return memcmp(a->mmr_root, b->mmr_root, W3S_H256) == 0 &&
-	    a->start_seq == b->start_seq && a->leaf_count == b->leaf_count;
-}
-
 int
 w3s_proof_find_commitment(struct w3s_bucket *b,
     const uint8_t root[W3S_H256], struct w3s_commitment *c,
@@ -341,7 +334,7 @@ w3s_pos_anchored(struct w3s_bucket *b, const uint8_t node_key[W3S_PUBKEY_LEN],
 	if ((rc = w3s_bucket_commitment(b, &c, err)) != 0 ||
 	    (rc = w3s_bucket_trust_get(b, &t, err)) != 0)
 		goto out;
-	if (t.anchored && same_commitment(&t.anchor, &c))
+	if (t.anchored && w3s_chain_commitment_eq(&t.anchor, &c))
 		goto out;
 	if ((rc = w3s_bucket_keys(b, W3S_ROLE_PRIMARY, &it, err)) != 0)
 		goto out;

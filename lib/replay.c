@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <w3s/buf.h>
+#include <w3s/chain.h>
 #include <w3s/hex.h>
 #include <w3s/replay.h>
 #include <w3s/store.h>
@@ -47,14 +49,6 @@ struct w3s_replay {
 
 /* ---- commitments ---------------------------------------------------- */
 
-static uint64_t
-seq_of(const struct w3s_commitment *c)
-{
-	uint64_t s = c->start_seq + c->leaf_count;
-
-	return s < c->start_seq ? UINT64_MAX : s;
-}
-
 /* Position order: start_seq, then leaf_count. */
 static int
 cmp_pos(const struct w3s_commitment *a, const struct w3s_commitment *b)
@@ -85,7 +79,8 @@ same_commit(const struct w3s_commitment *a, const struct w3s_commitment *b)
 static int
 at_or_before(const struct w3s_commitment *a, const struct w3s_commitment *b)
 {
-	return a->start_seq <= b->start_seq && seq_of(a) <= seq_of(b);
+	return a->start_seq <= b->start_seq &&
+	    w3s_chain_range_end(a) <= w3s_chain_range_end(b);
 }
 
 static int
@@ -101,7 +96,7 @@ w3s_replay_commit_text(const struct w3s_commitment *c, char *out)
 
 	w3s_hex32_format(root, c->mmr_root);
 	snprintf(out, W3S_REPLAY_COMMIT_TEXT, "%s (seq %llu, start_seq %llu)",
-	    root, (unsigned long long)seq_of(c),
+	    root, (unsigned long long)w3s_chain_range_end(c),
 	    (unsigned long long)c->start_seq);
 }
 
@@ -274,25 +269,6 @@ w3s_replay_free(struct w3s_replay *r)
 	free(r);
 }
 
-static int
-grow(void *p, size_t *cap, size_t n, size_t size)
-{
-	void **pp = p;
-	size_t ncap;
-	void *q;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 64;
-	if (ncap > SIZE_MAX / size)
-		return -1;
-	if ((q = realloc(*pp, ncap * size)) == NULL)
-		return -1;
-	*pp = q;
-	*cap = ncap;
-	return 0;
-}
-
 int
 w3s_replay_add(struct w3s_replay *r, const struct w3s_manifest *m,
     uint64_t tag, int *taken, struct w3s_err *err)
@@ -312,7 +288,7 @@ w3s_replay_add(struct w3s_replay *r, const struct w3s_manifest *m,
 		    "%llu goes from %s back or nowhere to %s",
 		    (unsigned long long)m->bucket, b, t);
 	}
-	if (grow(&r->e, &r->cap, r->n, sizeof(*r->e)) != 0)
+	if (w3s_array_grow(&r->e, &r->cap, r->n, sizeof(*r->e)) != 0)
 		return w3s_err_set(err, W3S_ESYS, "out of memory");
 	e = &r->e[r->n];
 	memset(e, 0, sizeof(*e));
@@ -419,7 +395,8 @@ add_known(struct w3s_replay *r, const struct w3s_commitment *c,
 {
 	if (!has_pos(r->ends, r->nends, c))
 		return 0;
-	if (grow(&r->known, &r->capknown, r->nknown, sizeof(*r->known)) != 0)
+	if (w3s_array_grow(&r->known, &r->capknown,
+	    r->nknown, sizeof(*r->known)) != 0)
 		return w3s_err_set(err, W3S_ESYS, "out of memory");
 	r->known[r->nknown++] = *c;
 	return 0;
@@ -588,7 +565,7 @@ until_reached(const struct w3s_replay_until *u,
 {
 	switch (u == NULL ? W3S_UNTIL_NONE : u->kind) {
 	case W3S_UNTIL_SEQ:
-		return seq_of(pos) >= u->seq;
+		return w3s_chain_range_end(pos) >= u->seq;
 	case W3S_UNTIL_ROOT:
 		return memcmp(pos->mmr_root, u->root, W3S_H256) == 0;
 	case W3S_UNTIL_TIME:
@@ -622,7 +599,7 @@ walk(struct w3s_replay *r, size_t nusable, const struct w3s_commitment *cur,
 	struct entry *next;
 
 	if (until != NULL && until->kind == W3S_UNTIL_SEQ &&
-	    seq_of(cur) > until->seq) {
+	    w3s_chain_range_end(cur) > until->seq) {
 		w3s_replay_commit_text(cur, a);
 		stop_msg(p, W3S_REPLAY_PAST, W3S_ENOTAPPLY, "bucket %llu is "
 		    "already past seq %llu: it is at %s",
@@ -665,7 +642,7 @@ walk(struct w3s_replay *r, size_t nusable, const struct w3s_commitment *cur,
 			break;
 		}
 		if (until != NULL && until->kind == W3S_UNTIL_SEQ &&
-		    seq_of(&next->d.target) > until->seq) {
+		    w3s_chain_range_end(&next->d.target) > until->seq) {
 			w3s_replay_commit_text(&pos, a);
 			w3s_replay_commit_text(&next->d.target, b);
 			stop_msg(p, W3S_REPLAY_PAST, W3S_ENOTAPPLY, "no "
@@ -673,7 +650,8 @@ walk(struct w3s_replay *r, size_t nusable, const struct w3s_commitment *cur,
 			    "%s", (unsigned long long)until->seq, a, b);
 			break;
 		}
-		if (grow(&steps, &cap, p->nsteps, sizeof(*steps)) != 0) {
+		if (w3s_array_grow(&steps, &cap,
+		    p->nsteps, sizeof(*steps)) != 0) {
 			free(steps);
 			return w3s_err_set(err, W3S_ESYS, "out of memory");
 		}

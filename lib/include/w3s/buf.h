@@ -25,6 +25,19 @@ void w3s_buf_put_u64le(struct w3s_buf *b, uint64_t v);
 /* 0, or W3S_ESYS (with a message) if any put failed to allocate. */
 int w3s_buf_check(const struct w3s_buf *b, struct w3s_err *err);
 
+/* Appends what is left of fd, read to its end, to out: 0; W3S_EMALFORMED
+ * ("longer than MAX bytes") when there is more than max bytes (out then
+ * holds the first max or more); W3S_ESYS ("cannot read: why") when a read
+ * fails or memory runs out. fd is not closed. */
+int w3s_buf_read_fd(struct w3s_buf *out, int fd, size_t max,
+    struct w3s_err *err);
+
+/* Room for one more element in a growable array: *arr (a pointer to the
+ * array's pointer) holds n elements of size bytes in room for *cap. When
+ * it is full, the room doubles (16 at first). 0, or -1 when memory runs
+ * out or the size would overflow (the array is then unchanged). */
+int w3s_array_grow(void *arr, size_t *cap, size_t n, size_t size);
+
 struct w3s_rd {
 	const uint8_t *p;
 	size_t len;

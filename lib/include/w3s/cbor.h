@@ -91,6 +91,10 @@ void w3s_cbor_free(struct w3s_cbor *item);
  * tree missed an item or memory ran out. On error out may hold a part. */
 int w3s_cbor_encode(const struct w3s_cbor *item, struct w3s_buf *out,
     struct w3s_err *err);
+/* w3s_cbor_encode of tree, which it then frees. A NULL tree (a
+ * constructor that ran out of memory) is W3S_ESYS. */
+int w3s_cbor_encode_free(struct w3s_cbor *tree, struct w3s_buf *out,
+    struct w3s_err *err);
 
 /* Decodes exactly one DAG-CBOR item filling buf[0..len) into a new tree
  * (*out, free with w3s_cbor_free). Only the canonical form is accepted:

@@ -14,6 +14,9 @@
 
 /* End of [start_seq, start_seq + leaf_count), with saturating addition. */
 uint64_t w3s_chain_range_end(const struct w3s_commitment *c);
+/* 1 when a and b are the same commitment (root, start_seq, leaf_count). */
+int w3s_chain_commitment_eq(const struct w3s_commitment *a,
+    const struct w3s_commitment *b);
 /* 1 if seq is in start_seq <= seq < range_end, else 0. */
 int w3s_chain_range_contains(const struct w3s_commitment *c, uint64_t seq);
 /* Sequence number of a commitment's leaf_index (saturating). */
