@@ -809,6 +809,7 @@ struct replay {
 	uint64_t leaves;		/* held in the session after the drop */
 	int cert_added;			/* the drop's certificate is in */
 	uint64_t seg_chunks;		/* chunk hashes of the open segment */
+	uint8_t (*hashes)[W3S_H256];	/* a record's chunk list, reused */
 };
 
 static int
@@ -900,7 +901,7 @@ leaf_checks(struct w3s_import *im, struct replay *rp, uint64_t seq,
 static int
 replay_segment(struct w3s_import *im, struct replay *rp, struct w3s_err *err)
 {
-	uint8_t (*hashes)[W3S_H256] = NULL;
+	uint8_t (*hashes)[W3S_H256];
 	struct w3s_leaf leaf;
 	uint64_t seq, first, total;
 	uint32_t n;
@@ -914,38 +915,40 @@ replay_segment(struct w3s_import *im, struct replay *rp, struct w3s_err *err)
 	if (n > W3S_SEGMENT_PIECE_MAX)
 		return w3s_err_set(err, W3S_ESYS, "the metadata spool is"
 		    " damaged");
-	if ((hashes = malloc((n ? n : 1) * sizeof(*hashes))) == NULL)
+	if (rp->hashes == NULL && (rp->hashes = malloc(W3S_SEGMENT_PIECE_MAX *
+	    sizeof(*rp->hashes))) == NULL)
 		return w3s_err_sys(err, ENOMEM, "cannot replay a segment");
+	hashes = rp->hashes;
 	if ((rc = spool_read(im, hashes, n * (size_t)W3S_H256, err)) != 0)
-		goto out;
+		return rc;
 	total = w3s_chunk_count(leaf.data_size);
 	if (first == 0) {
 		if ((rc = leaf_checks(im, rp, seq, &leaf, err)) != 0)
-			goto out;
+			return rc;
 		rp->seg_chunks = 0;
 		if (im->session && rp->missing == 0 &&
 		    (rc = w3s_bucket_segment_begin(im->b, err)) != 0)
-			goto out;
+			return rc;
 	}
-	for (uint32_t i = 0; i < n; i++) {
+	for (uint32_t i = 0; i < n && rc == 0; i++) {
 		int present = 1;
 
-		if (im->session) {
-			if ((rc = w3s_bucket_chunk_has(im->b, hashes[i],
-			    &present, err)) != 0)
-				goto out;
-		} else if (im->check_refs) {
+		/* While nothing is missing, one lookup finds the chunk and
+		 * appends it; after that, the rest are only looked up, to
+		 * name what is missing. */
+		if (im->session && rp->missing == 0)
+			rc = w3s_bucket_segment_chunk_held(im->b, hashes[i],
+			    &present, err);
+		else if (im->session)
+			rc = w3s_bucket_chunk_has(im->b, hashes[i], &present,
+			    err);
+		else if (im->check_refs)
 			present = hashset_find(&im->carried, hashes[i], 0);
-		}
-		if (!present) {
+		if (rc == 0 && !present)
 			note_missing(rp, hashes[i]);
-			continue;
-		}
-		if (im->session && rp->missing == 0 &&
-		    (rc = w3s_bucket_segment_chunk(im->b, hashes[i], NULL, 0,
-		    err)) != 0)
-			goto out;
 	}
+	if (rc != 0)
+		return rc;
 	rp->seg_chunks += n;
 	if (rp->seg_chunks == total) {
 		uint8_t h[W3S_H256];
@@ -965,8 +968,6 @@ replay_segment(struct w3s_import *im, struct replay *rp, struct w3s_err *err)
 			rc = w3s_mmr_mem_append(&rp->mmr, h, err);
 		}
 	}
-out:
-	free(hashes);
 	return rc;
 }
 
@@ -1145,6 +1146,7 @@ finish(struct w3s_import *im, struct w3s_err *err)
 	im->session = 0;
 out:
 	w3s_mmr_mem_release(&rp.mmr);
+	free(rp.hashes);
 	return rc;
 }
 

@@ -137,6 +137,11 @@ int store_commitment_set(struct w3s_bucket *b, const struct w3s_commitment *c,
 
 /* Makes the open chunk batch durable (commit with fsync). */
 int store_chunks_commit(struct w3s_bucket *b, struct w3s_err *err);
+/* The size of stored chunk hash: 0 with *present set, and *size when it
+ * is, or a store error. Inside a write session the lookup joins the
+ * session's chunks.db transaction (see w3s_bucket_chunk_has). */
+int store_chunk_size(struct w3s_bucket *b, const uint8_t hash[W3S_H256],
+    uint64_t *size, int *present, struct w3s_err *err);
 /* Stores a chunk if absent (inside the write session's batch). */
 int store_chunk_put(struct w3s_bucket *b, const uint8_t hash[W3S_H256],
     const uint8_t *data, size_t len, int *stored, struct w3s_err *err);

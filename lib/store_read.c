@@ -318,8 +318,8 @@ w3s_bucket_chunk_get(struct w3s_bucket *b, const uint8_t hash[W3S_H256],
 }
 
 int
-w3s_bucket_chunk_has(struct w3s_bucket *b, const uint8_t hash[W3S_H256],
-    int *present, struct w3s_err *err)
+store_chunk_size(struct w3s_bucket *b, const uint8_t hash[W3S_H256],
+    uint64_t *size, int *present, struct w3s_err *err)
 {
 	sqlite3_stmt *st = store_q(b, Q_CHUNK_SIZE, err);
 	int rc;
@@ -345,15 +345,24 @@ w3s_bucket_chunk_has(struct w3s_bucket *b, const uint8_t hash[W3S_H256],
 	}
 	sqlite3_bind_blob(st, 1, hash, W3S_H256, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	sqlite3_reset(st);
 	if (rc == SQLITE_ROW) {
+		*size = store_col_u64(st, 0);
 		*present = 1;
-		return 0;
 	}
-	if (rc != SQLITE_DONE)
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_dberr(b->chunks, rc, err, "cannot read a chunk of"
 		    " bucket %" PRIu64, b->id);
 	return 0;
+}
+
+int
+w3s_bucket_chunk_has(struct w3s_bucket *b, const uint8_t hash[W3S_H256],
+    int *present, struct w3s_err *err)
+{
+	uint64_t size;
+
+	return store_chunk_size(b, hash, &size, present, err);
 }
 
 /* ---- MMR nodes -------------------------------------------------------- */

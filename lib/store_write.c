@@ -270,46 +270,14 @@ w3s_bucket_segment_begin(struct w3s_bucket *b, struct w3s_err *err)
 	return 0;
 }
 
-int
-w3s_bucket_segment_chunk(struct w3s_bucket *b, const uint8_t hash[W3S_H256],
-    const uint8_t *data, size_t len, struct w3s_err *err)
+/* Appends chunk hash of len bytes (stored already) to the open segment. */
+static int
+segment_append(struct w3s_bucket *b, const uint8_t hash[W3S_H256],
+    uint64_t len, struct w3s_err *err)
 {
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = need_session(b, err)) != 0)
-		return rc;
-	if (!b->seg_open)
-		return w3s_err_set(err, W3S_EUSAGE, "no segment is open");
-	if (data != NULL) {
-		if ((rc = check_chunk_len(len, err)) != 0 ||
-		    (rc = store_chunk_put(b, hash, data, len, NULL, err)) != 0)
-			return fail(b, rc);
-	} else {
-		char hex[W3S_HEX32_LEN];
-
-		if ((st = store_q(b, Q_CHUNK_SIZE, err)) == NULL)
-			return fail(b, err->code);
-		sqlite3_bind_blob(st, 1, hash, W3S_H256, SQLITE_STATIC);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW)
-			len = (size_t)store_col_u64(st, 0);
-		sqlite3_reset(st);
-		if (rc == SQLITE_DONE) {
-			w3s_hex32_format(hex, hash);
-			return fail(b, w3s_err_set(err, W3S_EINCOMPLETE,
-			    "bucket %" PRIu64 ": chunk %s is not stored",
-			    b->id, hex));
-		}
-		if (rc != SQLITE_ROW)
-			return fail(b, store_dberr(b->chunks, rc, err,
-			    "cannot read the chunks of bucket %" PRIu64,
-			    b->id));
-		if (len > W3S_CHUNK_SIZE)
-			return fail(b, w3s_err_set(err, W3S_EMALFORMED,
-			    "bucket %" PRIu64 ": a stored chunk is too long",
-			    b->id));
-	}
 	if (b->seg_size > UINT64_MAX - len || b->seg_size + len >
 	    W3S_STORE_SEQ_MAX)
 		return fail(b, w3s_err_set(err, W3S_EUSAGE,
@@ -327,6 +295,53 @@ w3s_bucket_segment_chunk(struct w3s_bucket *b, const uint8_t hash[W3S_H256],
 	b->seg_size += len;
 	b->seg_chunks++;
 	return 0;
+}
+
+int
+w3s_bucket_segment_chunk_held(struct w3s_bucket *b,
+    const uint8_t hash[W3S_H256], int *present, struct w3s_err *err)
+{
+	uint64_t len = 0;
+	int rc;
+
+	*present = 0;
+	if ((rc = need_session(b, err)) != 0)
+		return rc;
+	if (!b->seg_open)
+		return w3s_err_set(err, W3S_EUSAGE, "no segment is open");
+	if ((rc = store_chunk_size(b, hash, &len, present, err)) != 0)
+		return fail(b, rc);
+	if (!*present)
+		return 0;
+	if (len > W3S_CHUNK_SIZE)
+		return fail(b, w3s_err_set(err, W3S_EMALFORMED,
+		    "bucket %" PRIu64 ": a stored chunk is too long", b->id));
+	return segment_append(b, hash, len, err);
+}
+
+int
+w3s_bucket_segment_chunk(struct w3s_bucket *b, const uint8_t hash[W3S_H256],
+    const uint8_t *data, size_t len, struct w3s_err *err)
+{
+	char hex[W3S_HEX32_LEN];
+	int rc, present;
+
+	if (data == NULL) {
+		if ((rc = w3s_bucket_segment_chunk_held(b, hash, &present,
+		    err)) != 0 || present)
+			return rc;
+		w3s_hex32_format(hex, hash);
+		return fail(b, w3s_err_set(err, W3S_EINCOMPLETE, "bucket %"
+		    PRIu64 ": chunk %s is not stored", b->id, hex));
+	}
+	if ((rc = need_session(b, err)) != 0)
+		return rc;
+	if (!b->seg_open)
+		return w3s_err_set(err, W3S_EUSAGE, "no segment is open");
+	if ((rc = check_chunk_len(len, err)) != 0 ||
+	    (rc = store_chunk_put(b, hash, data, len, NULL, err)) != 0)
+		return fail(b, rc);
+	return segment_append(b, hash, len, err);
 }
 
 int

@@ -353,6 +353,12 @@ int w3s_bucket_segment_chunk(struct w3s_bucket *b,
 int w3s_bucket_segment_end(struct w3s_bucket *b,
     const struct w3s_leaf *expect, struct w3s_segment *out,
     struct w3s_err *err);
+/* An importer's form of w3s_bucket_segment_chunk with data NULL: one
+ * lookup appends a stored chunk (*present 1), and a chunk not stored is
+ * only reported (*present 0, 0 returned, the session stays usable for
+ * an abort that keeps the chunks received). */
+int w3s_bucket_segment_chunk_held(struct w3s_bucket *b,
+    const uint8_t hash[W3S_H256], int *present, struct w3s_err *err);
 
 /* Reads fd to its end as one segment: 256 KiB chunks, hashed on a second
  * thread while this one stores them. Memory does not depend on the size.
