@@ -5,7 +5,6 @@
  * lib/import, verified fully and atomically. Archives from stdin are
  * spooled to an unlinked file in the store's tmp directory, so deltas
  * that cannot apply yet wait on disk, not in memory. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -15,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <w3s/buf.h>
+#include <w3s/chain.h>
 #include <w3s/err.h>
 #include <w3s/hex.h>
 #include <w3s/import.h>
@@ -142,8 +143,7 @@ parse_options(int argc, char **argv, struct opts *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct w3s_err err = { 0 };
-	int ch, stdin_seen = 0;
-	uint64_t v;
+	int ch, status, stdin_seen = 0;
 
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":s:b:u:nk:m:r:w:pqjhV",
@@ -153,9 +153,8 @@ parse_options(int argc, char **argv, struct opts *o)
 			o->store = optarg;
 			break;
 		case 'b':
-			if (w3s_cli_parse_u64(optarg, UINT64_MAX, &o->bucket) != 0)
-				return w3s_cli_usage_error("--bucket: '%s' is not "
-				    "a decimal bucket id", optarg);
+			if (w3s_cli_opt_bucket(optarg, &o->bucket) != 0)
+				return 2;
 			o->bucket_set = 1;
 			break;
 		case 'u':
@@ -180,32 +179,20 @@ parse_options(int argc, char **argv, struct opts *o)
 			o->min_signers_set = 1;
 			break;
 		case 'r':
-			if (w3s_hex32_parse(o->trust_root, optarg, NULL) != 0)
-				return w3s_cli_usage_error("--trust-root: '%s' is "
-				    "not 0x and 64 hex digits", optarg);
+			if (w3s_cli_opt_root("--trust-root", optarg,
+			    o->trust_root) != 0)
+				return 2;
 			o->trust_root_set = 1;
 			break;
 		case 'w':
-			if (w3s_cli_parse_u64(optarg, 0xffffffffu, &v) != 0)
-				return w3s_cli_usage_error("--wait: '%s' is not a"
-				    " number of seconds", optarg);
-			o->wait = (unsigned)v;
+			if (w3s_cli_opt_wait(optarg, &o->wait) != 0)
+				return 2;
 			break;
-		case 'p':
-			o->progress = W3S_CLI_PROGRESS_ON;
-			break;
-		case 'q':
-			o->progress = W3S_CLI_PROGRESS_OFF;
-			break;
-		case 'j':
-			o->json = 1;
-			break;
-		case 'h':
-			return w3s_cli_help(usage_text, help_text);
-		case 'V':
-			return w3s_cli_version();
 		default:
-			return w3s_cli_bad_option(argv, ch);
+			if ((status = w3s_cli_opt_common(ch, argv, usage_text,
+			    help_text, &o->json, &o->progress)) >= 0)
+				return status;
+			break;
 		}
 	}
 	if ((o->store = w3s_cli_store(o->store)) == NULL)
@@ -228,27 +215,6 @@ parse_options(int argc, char **argv, struct opts *o)
 	o->operands = argv + optind;
 	o->noperands = argc - optind;
 	return -1;
-}
-
-/* ---- growing arrays ----------------------------------------------------- */
-
-static int
-grow(void *p, size_t *cap, size_t n, size_t size)
-{
-	void **pp = p;
-	size_t ncap;
-	void *q;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 16;
-	if (ncap > SIZE_MAX / size)
-		return -1;
-	if ((q = realloc(*pp, ncap * size)) == NULL)
-		return -1;
-	*pp = q;
-	*cap = ncap;
-	return 0;
 }
 
 /* Records the exit status of a failed input, keeping the worst: a system
@@ -280,7 +246,8 @@ scan_archive(void *ctx, const struct w3s_stream_archive *a,
 	struct loc *l;
 	int rc, taken;
 
-	if (grow(&run->loc, &run->caploc, run->nloc, sizeof(*run->loc)) != 0)
+	if (w3s_array_grow(&run->loc, &run->caploc,
+	    run->nloc, sizeof(*run->loc)) != 0)
 		return w3s_err_set(err, W3S_ESYS, "out of memory");
 	l = &run->loc[run->nloc];
 	l->source = c->source;
@@ -310,7 +277,8 @@ add_source(struct run *run, char *name, int fd)
 	struct stat st;
 	int rc, gave_up = 0;
 
-	if (grow(&run->src, &run->capsrc, run->nsrc, sizeof(*run->src)) != 0) {
+	if (w3s_array_grow(&run->src, &run->capsrc,
+	    run->nsrc, sizeof(*run->src)) != 0) {
 		free(name);
 		if (fd != STDIN_FILENO)
 			close(fd);
@@ -343,20 +311,6 @@ add_source(struct run *run, char *name, int fd)
 	return 0;
 }
 
-static int
-ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), k = strlen(suffix);
-
-	return n > k && strcmp(s + n - k, suffix) == 0;
-}
-
-static int
-cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static char *
 join(const char *dir, const char *name)
 {
@@ -376,56 +330,39 @@ static int
 add_dir(struct run *run, const char *dir, int dfd)
 {
 	char **names = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
+	size_t n = 0;
 	int status = 0;
-	DIR *d;
 
-	if ((d = fdopendir(dfd)) == NULL) {
-		w3s_cli_errorf("%s: cannot read: %s", dir,
-		    w3s_cli_reason(errno));
-		close(dfd);
-		input_failed(run, 7);
-		return 0;
-	}
-	for (;;) {
-		errno = 0;
-		if ((de = readdir(d)) == NULL) {
-			if (errno != 0) {
-				w3s_cli_errorf("%s: cannot read: %s", dir,
-				    w3s_cli_reason(errno));
-				input_failed(run, 7);
-			}
-			break;
-		}
-		if (de->d_name[0] == '.')
-			continue;
-		if (!ends_with(de->d_name, SUFFIX)) {
-			w3s_cli_warnf("%s: ignored: not named *" SUFFIX,
-			    de->d_name);
-			continue;
-		}
-		if (grow(&names, &cap, n, sizeof(*names)) != 0 ||
-		    (names[n] = strdup(de->d_name)) == NULL) {
+	if (w3s_cli_list_dir(dfd, &names, &n) != 0) {
+		if (errno == ENOMEM) {
 			w3s_cli_errorf("out of memory");
 			status = 7;
-			break;
+		} else {
+			w3s_cli_errorf("%s: cannot read: %s", dir,
+			    w3s_cli_reason(errno));
+			input_failed(run, 7);
 		}
-		n++;
+		close(dfd);
+		return status;
 	}
-	if (n > 0)
-		qsort(names, n, sizeof(*names), cmp_names);
 	for (size_t i = 0; i < n && status == 0; i++) {
 		struct stat st;
-		char *path = join(dir, names[i]);
+		char *path;
 		int fd;
 
-		if (path == NULL) {
+		if (names[i][0] == '.')
+			continue;
+		if (!w3s_cli_ends_with(names[i], SUFFIX)) {
+			w3s_cli_warnf("%s: ignored: not named *" SUFFIX,
+			    names[i]);
+			continue;
+		}
+		if ((path = join(dir, names[i])) == NULL) {
 			w3s_cli_errorf("out of memory");
 			status = 7;
 			break;
 		}
-		fd = openat(dirfd(d), names[i], O_RDONLY | O_CLOEXEC |
+		fd = openat(dfd, names[i], O_RDONLY | O_CLOEXEC |
 		    O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
 		if (fd < 0) {
 			if (errno != ENOENT) {	/* gone meanwhile: fine */
@@ -444,10 +381,8 @@ add_dir(struct run *run, const char *dir, int dfd)
 		}
 		status = add_source(run, path, fd);
 	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	closedir(d);
+	w3s_cli_names_free(names, n);
+	close(dfd);
 	return status;
 }
 
@@ -580,12 +515,6 @@ loc_name(const struct run *run, const struct loc *l, char *out, size_t len)
 		snprintf(out, len, "%s", name);
 }
 
-static uint64_t
-seq_of(const struct w3s_commitment *c)
-{
-	return c->start_seq + c->leaf_count;
-}
-
 static void
 json_commitment(const char *key, const struct w3s_commitment *c)
 {
@@ -596,7 +525,7 @@ json_commitment(const char *key, const struct w3s_commitment *c)
 	    "\"leaf_count\":%llu,\"seq\":%llu}", key, root,
 	    (unsigned long long)c->start_seq,
 	    (unsigned long long)c->leaf_count,
-	    (unsigned long long)seq_of(c));
+	    (unsigned long long)w3s_chain_range_end(c));
 }
 
 static const char *
@@ -620,8 +549,9 @@ print_step(const struct run *run, const struct w3s_replay_delta *d,
 	loc_name(run, &run->loc[d->tag], where, sizeof(where));
 	printf("%s seq %llu -> %llu start_seq %llu -> %llu root %s -> %s "
 	    "segments %llu deletions %llu chunks %llu chunk_bytes %llu "
-	    "source %s\n", verb, (unsigned long long)seq_of(&d->base),
-	    (unsigned long long)seq_of(&d->target),
+	    "source %s\n", verb,
+	    (unsigned long long)w3s_chain_range_end(&d->base),
+	    (unsigned long long)w3s_chain_range_end(&d->target),
 	    (unsigned long long)d->base.start_seq,
 	    (unsigned long long)d->target.start_seq, base, target,
 	    (unsigned long long)d->counts.segments,

@@ -158,9 +158,8 @@ parse_options(int argc, char **argv, struct opts *o)
 			opt = O_STORE;
 			break;
 		case 'b':
-			if (w3s_cli_parse_u64(optarg, UINT64_MAX, &o->bucket) != 0)
-				return w3s_cli_usage_error("--bucket: '%s' is"
-				    " not a decimal bucket id", optarg);
+			if (w3s_cli_opt_bucket(optarg, &o->bucket) != 0)
+				return 2;
 			opt = O_BUCKET;
 			break;
 		case 't':
@@ -191,17 +190,15 @@ parse_options(int argc, char **argv, struct opts *o)
 			opt = O_ACCEPTANCE;
 			break;
 		case 'r':
-			if (w3s_hex32_parse(o->trust_root, optarg, &err) != 0)
-				return w3s_cli_usage_error("--trust-root: '%s'"
-				    " is not 0x and 64 hex digits", optarg);
+			if (w3s_cli_opt_root("--trust-root", optarg,
+			    o->trust_root) != 0)
+				return 2;
 			o->has_trust_root = 1;
 			opt = O_TRUST_ROOT;
 			break;
 		case 'w':
-			if (w3s_cli_parse_u64(optarg, 0xffffffffu, &v) != 0)
-				return w3s_cli_usage_error("--wait: '%s' is not"
-				    " a number of seconds", optarg);
-			o->wait = (unsigned)v;
+			if (w3s_cli_opt_wait(optarg, &o->wait) != 0)
+				return 2;
 			opt = O_WAIT;
 			break;
 		case 'j':

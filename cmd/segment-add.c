@@ -96,8 +96,7 @@ parse_options(int argc, char **argv, struct opts *o)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	uint64_t v;
-	int ch;
+	int ch, status;
 
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":s:b:ck:n:w:fpqjhV", longopts,
@@ -107,9 +106,8 @@ parse_options(int argc, char **argv, struct opts *o)
 			o->store = optarg;
 			break;
 		case 'b':
-			if (w3s_cli_parse_u64(optarg, UINT64_MAX, &o->bucket) != 0)
-				return w3s_cli_usage_error("--bucket: '%s' is not a"
-				    " decimal bucket id", optarg);
+			if (w3s_cli_opt_bucket(optarg, &o->bucket) != 0)
+				return 2;
 			o->bucket_set = 1;
 			break;
 		case 'c':
@@ -122,29 +120,17 @@ parse_options(int argc, char **argv, struct opts *o)
 			o->names[o->nnames++] = optarg;
 			break;
 		case 'w':
-			if (w3s_cli_parse_u64(optarg, 0xffffffffu, &v) != 0)
-				return w3s_cli_usage_error("--wait: '%s' is not a"
-				    " number of seconds", optarg);
-			o->wait = (unsigned)v;
+			if (w3s_cli_opt_wait(optarg, &o->wait) != 0)
+				return 2;
 			break;
 		case 'f':
 			o->force = 1;
 			break;
-		case 'p':
-			o->progress = W3S_CLI_PROGRESS_ON;
-			break;
-		case 'q':
-			o->progress = W3S_CLI_PROGRESS_OFF;
-			break;
-		case 'j':
-			o->json = 1;
-			break;
-		case 'h':
-			return w3s_cli_help(usage_text, help_text);
-		case 'V':
-			return w3s_cli_version();
 		default:
-			return w3s_cli_bad_option(argv, ch);
+			if ((status = w3s_cli_opt_common(ch, argv, usage_text,
+			    help_text, &o->json, &o->progress)) >= 0)
+				return status;
+			break;
 		}
 	}
 	o->files = argv + optind;

@@ -103,7 +103,7 @@ parse_options(int argc, char **argv, struct opts *o)
 	struct stat st;
 	uint64_t v;
 	size_t n;
-	int ch;
+	int ch, status;
 
 	o->level = W3S_STREAM_LEVEL_DEFAULT;
 	opterr = 0;
@@ -114,9 +114,8 @@ parse_options(int argc, char **argv, struct opts *o)
 			o->store = optarg;
 			break;
 		case 'b':
-			if (w3s_cli_parse_u64(optarg, UINT64_MAX, &o->bucket) != 0)
-				return w3s_cli_usage_error("--bucket: '%s' is not a"
-				    " decimal bucket id", optarg);
+			if (w3s_cli_opt_bucket(optarg, &o->bucket) != 0)
+				return 2;
 			o->bucket_set = 1;
 			break;
 		case 'a':
@@ -148,21 +147,11 @@ parse_options(int argc, char **argv, struct opts *o)
 		case 'n':
 			o->dry_run = 1;
 			break;
-		case 'p':
-			o->progress = W3S_CLI_PROGRESS_ON;
-			break;
-		case 'q':
-			o->progress = W3S_CLI_PROGRESS_OFF;
-			break;
-		case 'j':
-			o->json = 1;
-			break;
-		case 'h':
-			return w3s_cli_help(usage_text, help_text);
-		case 'V':
-			return w3s_cli_version();
 		default:
-			return w3s_cli_bad_option(argv, ch);
+			if ((status = w3s_cli_opt_common(ch, argv, usage_text,
+			    help_text, &o->json, &o->progress)) >= 0)
+				return status;
+			break;
 		}
 	}
 	if (optind < argc)

@@ -109,9 +109,8 @@ parse_options(int argc, char **argv, struct opts *o)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct w3s_err err = { 0 };
 	uint64_t v;
-	int ch, rc;
+	int ch, status, rc;
 
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":s:cr:k:m:Sw:pqjhV", longopts,
@@ -124,9 +123,9 @@ parse_options(int argc, char **argv, struct opts *o)
 			o->create = 1;
 			break;
 		case 'r':
-			if (w3s_hex32_parse(o->trust.root, optarg, &err) != 0)
-				return w3s_cli_usage_error("--trust-root: '%s'"
-				    " is not 0x and 64 hex digits", optarg);
+			if (w3s_cli_opt_root("--trust-root", optarg,
+			    o->trust.root) != 0)
+				return 2;
 			o->trust.has_root = 1;
 			break;
 		case 'k':
@@ -145,26 +144,14 @@ parse_options(int argc, char **argv, struct opts *o)
 			o->status = 1;
 			break;
 		case 'w':
-			if (w3s_cli_parse_u64(optarg, 0xffffffffu, &v) != 0)
-				return w3s_cli_usage_error("--wait: '%s' is not a"
-				    " number of seconds", optarg);
-			o->wait = (unsigned)v;
+			if (w3s_cli_opt_wait(optarg, &o->wait) != 0)
+				return 2;
 			break;
-		case 'p':
-			o->progress = W3S_CLI_PROGRESS_ON;
-			break;
-		case 'q':
-			o->progress = W3S_CLI_PROGRESS_OFF;
-			break;
-		case 'j':
-			o->json = 1;
-			break;
-		case 'h':
-			return w3s_cli_help(usage_text, help_text);
-		case 'V':
-			return w3s_cli_version();
 		default:
-			return w3s_cli_bad_option(argv, ch);
+			if ((status = w3s_cli_opt_common(ch, argv, usage_text,
+			    help_text, &o->json, &o->progress)) >= 0)
+				return status;
+			break;
 		}
 	}
 	o->files = argv + optind;

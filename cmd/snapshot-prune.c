@@ -7,7 +7,6 @@
  * base, and so on back to a full snapshot). The other snapshot files are
  * deleted. Files that are not snapshots are left alone, with one line on
  * stderr each. The exact rules are in man/snapshot-prune.1. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -18,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <w3s/buf.h>
 #include <w3s/err.h>
 #include <w3s/hex.h>
 #include <w3s/manifest.h>
@@ -158,7 +158,7 @@ parse_options(int argc, char **argv, struct opts *o)
 	static const char shortopts[] = ":l:H:d:w:m:njhV";
 	/* The short options of the rules, in rule order. */
 	static const char rule_letters[] = "lHdwm";
-	int ch, any = 0;
+	int ch, status, any = 0;
 
 	memset(o, 0, sizeof(*o));
 	opterr = 0;
@@ -180,15 +180,11 @@ parse_options(int argc, char **argv, struct opts *o)
 		case 'n':
 			o->dry_run = 1;
 			break;
-		case 'j':
-			o->json = 1;
-			break;
-		case 'h':
-			return w3s_cli_help(usage_text, help_text);
-		case 'V':
-			return w3s_cli_version();
 		default:
-			return w3s_cli_bad_option(argv, ch);
+			if ((status = w3s_cli_opt_common(ch, argv, usage_text,
+			    help_text, &o->json, NULL)) >= 0)
+				return status;
+			break;
 		}
 	}
 	if (!any)
@@ -204,34 +200,12 @@ parse_options(int argc, char **argv, struct opts *o)
 	return -1;
 }
 
-/* ---- growing arrays -------------------------------------------------- */
-
-/* Room for one more element of size in *p, which holds n of *cap. */
-static int
-grow(void *p, size_t *cap, size_t n, size_t size)
-{
-	void **pp = p;
-	size_t ncap;
-	void *q;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 16;
-	if (ncap > SIZE_MAX / size)
-		return -1;
-	if ((q = realloc(*pp, ncap * size)) == NULL)
-		return -1;
-	*pp = q;
-	*cap = ncap;
-	return 0;
-}
-
 static int
 add_ignored(struct plan *p, const char *name, const char *why)
 {
 	struct ignored *g;
 
-	if (grow(&p->ignored, &p->capignored, p->nignored,
+	if (w3s_array_grow(&p->ignored, &p->capignored, p->nignored,
 	    sizeof(*p->ignored)) != 0)
 		return -1;
 	g = &p->ignored[p->nignored];
@@ -251,7 +225,7 @@ add_archive(struct plan *p, size_t file, const struct w3s_manifest *m)
 {
 	struct archive *a;
 
-	if (grow(&p->archives, &p->caparchives, p->narchives,
+	if (w3s_array_grow(&p->archives, &p->caparchives, p->narchives,
 	    sizeof(*p->archives)) != 0)
 		return -1;
 	a = &p->archives[p->narchives++];
@@ -315,71 +289,6 @@ read_archives(struct plan *p, size_t file, int fd, uint64_t size,
 	return w3s_stream_scan(fd, size, scan_archive, &c, gave_up, err);
 }
 
-static int
-ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), k = strlen(suffix);
-
-	return n > k && strcmp(s + n - k, suffix) == 0;
-}
-
-static int
-cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The entries of dir, sorted by name (without "." and ".."). */
-static int
-list_dir(int dfd, char ***names, size_t *count)
-{
-	size_t n = 0, cap = 0;
-	char **v = NULL;
-	struct dirent *de;
-	DIR *d;
-	int fd, rc = 0;
-
-	if ((fd = dup(dfd)) < 0)
-		return -1;
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return -1;
-	}
-	for (;;) {
-		errno = 0;
-		if ((de = readdir(d)) == NULL) {
-			if (errno != 0)
-				rc = -1;
-			break;
-		}
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		if (grow(&v, &cap, n, sizeof(*v)) != 0 ||
-		    (v[n] = strdup(de->d_name)) == NULL) {
-			errno = ENOMEM;
-			rc = -1;
-			break;
-		}
-		n++;
-	}
-	closedir(d);
-	if (rc != 0) {
-		int saved = errno;
-
-		for (size_t i = 0; i < n; i++)
-			free(v[i]);
-		free(v);
-		errno = saved;
-		return -1;
-	}
-	if (n > 0)
-		qsort(v, n, sizeof(*v), cmp_names);
-	*names = v;
-	*count = n;
-	return 0;
-}
-
 /* Sorts one entry of dir into p: a snapshot file with its archives, an
  * ignored entry (with a warning), or an unreadable snapshot file (with an
  * error). Returns 0, or -1 when memory ran out. */
@@ -394,7 +303,7 @@ scan_entry(struct plan *p, const char *dir, int dfd, const char *name)
 
 	if (name[0] == '.')
 		why = "hidden file";
-	else if (!ends_with(name, SNAPSHOT_SUFFIX))
+	else if (!w3s_cli_ends_with(name, SNAPSHOT_SUFFIX))
 		why = "not named *" SNAPSHOT_SUFFIX;
 	else if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
 		if (errno == ENOENT)	/* gone meanwhile */
@@ -423,7 +332,8 @@ scan_entry(struct plan *p, const char *dir, int dfd, const char *name)
 		w3s_cli_warnf("%s/%s: ignored: not a regular file", dir, name);
 		return add_ignored(p, name, "not a regular file");
 	}
-	if (grow(&p->files, &p->capfiles, p->nfiles, sizeof(*p->files)) != 0) {
+	if (w3s_array_grow(&p->files, &p->capfiles,
+	    p->nfiles, sizeof(*p->files)) != 0) {
 		close(fd);
 		return -1;
 	}
@@ -698,7 +608,7 @@ add_needed_by(struct archive *a, size_t file)
 	for (size_t i = 0; i < a->nneeded; i++)
 		if (a->needed_by[i] == file)
 			return 0;
-	if (grow(&a->needed_by, &a->capneeded, a->nneeded,
+	if (w3s_array_grow(&a->needed_by, &a->capneeded, a->nneeded,
 	    sizeof(*a->needed_by)) != 0)
 		return -1;
 	a->needed_by[a->nneeded++] = file;
@@ -1031,7 +941,7 @@ run(const struct opts *o)
 
 	memset(&p, 0, sizeof(p));
 	if ((dfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	    list_dir(dfd, &names, &nnames) != 0) {
+	    w3s_cli_list_dir(dfd, &names, &nnames) != 0) {
 		w3s_cli_errorf("%s: cannot read the directory: %s", o->dir,
 		    w3s_cli_reason(errno));
 		if (dfd >= 0)
@@ -1043,9 +953,7 @@ run(const struct opts *o)
 			w3s_cli_errorf("out of memory");
 			status = 7;
 		}
-	for (size_t i = 0; i < nnames; i++)
-		free(names[i]);
-	free(names);
+	w3s_cli_names_free(names, nnames);
 	if (status == 0 && p.unreadable > 0) {
 		/* What an unreadable file needs is not known: deleting
 		 * anything could break its chain. */

@@ -362,22 +362,6 @@ run_check_challenge(const struct store_opts *o)
 
 /* ---- Proof-of-Sync ---------------------------------------------------- */
 
-static int
-write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static void
 print_pos(const struct store_opts *o, const struct w3s_pos_info *in,
     int valid)
@@ -432,7 +416,8 @@ run_prove(const struct store_opts *o)
 	struct w3s_key *key = NULL;
 	struct w3s_pos_info info;
 	struct w3s_buf out;
-	int status, fd = STDOUT_FILENO;
+	FILE *f = stdout;
+	int status, fd, wrote;
 
 	w3s_buf_init(&out);
 	memset(&info, 0, sizeof(info));
@@ -450,15 +435,18 @@ run_prove(const struct store_opts *o)
 		status = w3s_cli_fail(&err);
 		goto out;
 	}
-	if (o->output != NULL && (fd = open(o->output, O_WRONLY | O_CREAT |
-	    O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+	if (o->output != NULL && ((fd = open(o->output, O_WRONLY | O_CREAT |
+	    O_TRUNC | O_CLOEXEC, 0644)) < 0 ||
+	    (f = fdopen(fd, "wb")) == NULL)) {
 		w3s_cli_errorf("%s: cannot create: %s", o->output,
 		    w3s_cli_reason(errno));
+		if (fd >= 0)
+			close(fd);
 		status = 7;
 		goto out;
 	}
-	if (write_all(fd, out.data, out.len) != 0 || (fd != STDOUT_FILENO &&
-	    close(fd) != 0)) {
+	wrote = fwrite(out.data, 1, out.len, f) == out.len;
+	if ((f == stdout ? fflush(f) : fclose(f)) != 0 || !wrote) {
 		w3s_cli_errorf("%s: write failed: %s", o->output ? o->output :
 		    "standard output", w3s_cli_reason(errno));
 		status = 7;
@@ -488,41 +476,32 @@ out:
 	return status;
 }
 
-/* Reads a whole file (or "-") into out, at most max bytes. */
+/* Reads a whole file (or "-") into out, at most max bytes: 0, 1 when it
+ * is longer, 7 when it cannot be read. */
 static int
 read_file(const char *name, struct w3s_buf *out, size_t max)
 {
-	uint8_t chunk[65536];
+	struct w3s_err err = { 0 };
 	int fd = strcmp(name, "-") == 0 ? STDIN_FILENO :
 	    open(name, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
+	int rc;
 
 	if (fd < 0) {
 		w3s_cli_errorf("%s: cannot open: %s", name,
 		    w3s_cli_reason(errno));
 		return 7;
 	}
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			w3s_cli_errorf("%s: cannot read: %s", name,
-			    w3s_cli_reason(errno));
-			break;
-		}
-		if (out->len + (size_t)n > max) {
-			w3s_cli_errorf("%s: longer than it can be", name);
-			n = -2;
-			break;
-		}
-		w3s_buf_put(out, chunk, (size_t)n);
-	}
+	rc = w3s_buf_read_fd(out, fd, max, &err);
 	if (fd != STDIN_FILENO)
 		close(fd);
-	if (n == -2)
+	if (rc == W3S_EMALFORMED) {
+		w3s_cli_errorf("%s: longer than it can be", name);
 		return 1;
-	if (n < 0 || out->failed)
+	}
+	if (rc != 0) {
+		w3s_cli_errorf("%s: %s", name, err.msg);
 		return 7;
+	}
 	return 0;
 }
 

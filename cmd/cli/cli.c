@@ -1,10 +1,13 @@
 /* cli: the parts every program in cmd/ shares (see cli.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <w3s/hex.h>
 #include <w3s/store.h>
 
 #include "cli.h"
@@ -128,6 +131,59 @@ w3s_cli_bad_option(char **argv, int ch)
 		    option_name(arg, optopt));
 	return w3s_cli_usage_error("unknown or ambiguous option %s",
 	    option_name(arg, optopt));
+}
+
+int
+w3s_cli_opt_common(int ch, char **argv, const char *usage, const char *help,
+    int *json, enum w3s_cli_progress_mode *progress)
+{
+	switch (ch) {
+	case 'j':
+		*json = 1;
+		return -1;
+	case 'p':
+	case 'q':
+		if (progress == NULL)
+			break;
+		*progress = ch == 'p' ? W3S_CLI_PROGRESS_ON :
+		    W3S_CLI_PROGRESS_OFF;
+		return -1;
+	case 'h':
+		return w3s_cli_help(usage, help);
+	case 'V':
+		return w3s_cli_version();
+	}
+	return w3s_cli_bad_option(argv, ch);
+}
+
+int
+w3s_cli_opt_bucket(const char *arg, uint64_t *bucket)
+{
+	if (w3s_cli_parse_u64(arg, UINT64_MAX, bucket) != 0)
+		return w3s_cli_usage_error("--bucket: '%s' is not a decimal"
+		    " bucket id", arg);
+	return 0;
+}
+
+int
+w3s_cli_opt_wait(const char *arg, unsigned *wait)
+{
+	uint64_t v;
+
+	if (w3s_cli_parse_u64(arg, 0xffffffffu, &v) != 0)
+		return w3s_cli_usage_error("--wait: '%s' is not a number of"
+		    " seconds", arg);
+	*wait = (unsigned)v;
+	return 0;
+}
+
+int
+w3s_cli_opt_root(const char *opt, const char *arg, uint8_t root[32])
+{
+	if (w3s_hex32_parse(root, arg, NULL) != 0)
+		return w3s_cli_usage_error("%s: '%s' is not 0x and 64 hex"
+		    " digits", opt, arg);
+	return 0;
 }
 
 int
@@ -255,6 +311,78 @@ w3s_cli_hex0x(char *out, const uint8_t *data, size_t len)
 		*out++ = digits[data[i] & 15];
 	}
 	*out = '\0';
+}
+
+int
+w3s_cli_ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n > k && strcmp(s + n - k, suffix) == 0;
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+w3s_cli_list_dir(int dfd, char ***names, size_t *count)
+{
+	size_t n = 0, cap = 0;
+	char **v = NULL;
+	struct dirent *de;
+	DIR *d;
+	int fd, rc = 0;
+
+	if ((fd = dup(dfd)) < 0)
+		return -1;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(d)) == NULL) {
+			if (errno != 0)
+				rc = -1;
+			break;
+		}
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (w3s_array_grow(&v, &cap, n, sizeof(*v)) != 0 ||
+		    (v[n] = strdup(de->d_name)) == NULL) {
+			errno = ENOMEM;
+			rc = -1;
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (rc != 0) {
+		int saved = errno;
+
+		for (size_t i = 0; i < n; i++)
+			free(v[i]);
+		free(v);
+		errno = saved;
+		return -1;
+	}
+	if (n > 0)
+		qsort(v, n, sizeof(*v), cmp_names);
+	*names = v;
+	*count = n;
+	return 0;
+}
+
+void
+w3s_cli_names_free(char **names, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		free(names[i]);
+	free(names);
 }
 
 int

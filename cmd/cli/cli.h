@@ -11,6 +11,8 @@
 
 #include <w3s/err.h>
 
+#include "progress.h"
+
 #ifndef W3SYNC_VERSION
 #define W3SYNC_VERSION "0.1"
 #endif
@@ -47,6 +49,21 @@ int w3s_cli_parse_u64(const char *s, uint64_t max, uint64_t *v);
  * short option string. */
 int w3s_cli_bad_option(char **argv, int ch);
 
+/* The options every program reads the same way, for the default case of
+ * its option switch: -j/--json (into *json), -p/--progress and -q/--quiet
+ * (into *progress; NULL for a program without them), -h/--help,
+ * -V/--version, and getopt_long's failures. -1 when ch was recorded and
+ * parsing goes on, else the exit status to return. */
+int w3s_cli_opt_common(int ch, char **argv, const char *usage,
+    const char *help, int *json, enum w3s_cli_progress_mode *progress);
+
+/* Values of --bucket (a decimal id), --wait (seconds, at most 2^32 - 1)
+ * and of a root option such as --trust-root (0x and 64 hex digits; opt is
+ * its name for the message): 0, or the usage error printed and 2. */
+int w3s_cli_opt_bucket(const char *arg, uint64_t *bucket);
+int w3s_cli_opt_wait(const char *arg, unsigned *wait);
+int w3s_cli_opt_root(const char *opt, const char *arg, uint8_t root[32]);
+
 /* --help and --version: the texts on stdout; returns 0, or 7 when stdout
  * cannot be written. */
 int w3s_cli_help(const char *usage, const char *help);
@@ -67,6 +84,14 @@ void w3s_cli_text_name(FILE *f, const char *name);
 
 /* Hex with a 0x prefix; out holds 2 * len + 3 bytes. */
 void w3s_cli_hex0x(char *out, const uint8_t *data, size_t len);
+
+/* The entries of the directory open at dfd (which stays open and is not
+ * moved), without "." and "..", sorted by name (strcmp): 0 with *names
+ * and *count set (free with w3s_cli_names_free), or -1 with errno set. */
+int w3s_cli_list_dir(int dfd, char ***names, size_t *count);
+void w3s_cli_names_free(char **names, size_t count);
+/* Whether s ends with suffix and is longer than it. */
+int w3s_cli_ends_with(const char *s, const char *suffix);
 
 /* Flushes stdout; on failure prints why and returns 7, else 0. */
 int w3s_cli_flush_stdout(void);
