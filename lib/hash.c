@@ -1,4 +1,5 @@
-/* The one module that includes libsodium's and OpenSSL's digest headers. */
+/* The one module that includes libsodium's and OpenSSL's digest headers
+ * (key.c includes libsodium's too, for Ed25519 verification). */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +26,8 @@ sodium_setup(void)
 		abort();
 }
 
-static void
-ensure_sodium(void)
+void
+w3s_hash_init(void)
 {
 	pthread_once(&sodium_once, sodium_setup);
 }
@@ -34,7 +35,7 @@ ensure_sodium(void)
 void
 w3s_hash_blake2b(uint8_t out[W3S_HASH_LEN], const void *data, size_t len)
 {
-	ensure_sodium();
+	w3s_hash_init();
 	crypto_generichash(out, W3S_HASH_LEN, data, len, NULL, 0);
 }
 
@@ -44,7 +45,7 @@ w3s_hash_children(uint8_t out[W3S_HASH_LEN], const uint8_t left[W3S_HASH_LEN],
 {
 	uint8_t pre[2 * W3S_HASH_LEN];
 
-	ensure_sodium();
+	w3s_hash_init();
 	memcpy(pre, left, W3S_HASH_LEN);
 	memcpy(pre + W3S_HASH_LEN, right, W3S_HASH_LEN);
 	crypto_generichash(out, W3S_HASH_LEN, pre, sizeof(pre), NULL, 0);
@@ -121,7 +122,7 @@ w3s_hasher_new(enum w3s_hash_alg alg, struct w3s_err *err)
 {
 	struct w3s_hasher *h;
 
-	ensure_sodium();
+	w3s_hash_init();
 	if (alg != W3S_HASH_BLAKE2B_256 && evp_of(alg) == NULL) {
 		w3s_err_set(err, W3S_EMALFORMED,
 		    "hash function 0x%x is not supported", (unsigned)alg);

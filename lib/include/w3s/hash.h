@@ -18,6 +18,11 @@ enum w3s_hash_alg {
 	W3S_HASH_BLAKE2B_256 = 0xb220,
 };
 
+/* Sets libsodium up, once, whatever the thread: it then picks the fastest
+ * code for this CPU. The functions here call it; so does any other module
+ * that uses libsodium, before its first call. */
+void w3s_hash_init(void);
+
 /* H(x): BLAKE2b with a 32-byte digest, no key. */
 void w3s_hash_blake2b(uint8_t out[W3S_HASH_LEN], const void *data, size_t len);
 
