@@ -2,12 +2,14 @@
  * bucket in the order of their commitments. The manifests of every
  * archive are read first (w3s_stream_scan, no chunks), lib/replay plans
  * the chain from the bucket's commitment, and each step is applied by
- * lib/import, verified fully and atomically. Archives from stdin are
+ * lib/import, verified fully and atomically, in batches of steps made
+ * durable together (apply_steps). Archives from stdin are
  * spooled to an unlinked file in the store's tmp directory, so deltas
  * that cannot apply yet wait on disk, not in memory. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -728,6 +730,80 @@ apply_step(struct apply_ctx *a, const struct w3s_replay_delta *d,
 	return rc;
 }
 
+/* Steps are applied in batches that become durable together (see
+ * w3s_bucket_batch_begin): a delta of a hundred small segments then costs
+ * a share of one fsync, and a page its index entries touch is written once
+ * for the batch. A batch ends after this many deltas or chunk bytes; a
+ * crash loses at most the batch under way, which a replay re-applies.
+ * Measured with bench/replay.sh's 1,000 deltas of 100 one-byte segments:
+ * 3.31 s one delta at a time, 1.46-1.57 s in batches of 64, 1.31-1.33 s
+ * in batches of 256. */
+#define BATCH_DELTAS 256
+#define BATCH_BYTES (64u << 20)
+
+/* Applies the plan's steps; *done of them are applied and durable, and
+ * the bucket is at *at. When a step fails in a batch, the batch is rolled
+ * back, the steps before it are applied again, and it is applied on its
+ * own, as without batches: its failure then keeps what a failed import
+ * keeps (the chunks received, a resume token). That failure is returned
+ * (in *failure) with *failed, the step's index. */
+static int
+apply_steps(struct run *run, struct apply_ctx *a,
+    const struct w3s_replay_plan *plan, struct w3s_cli_progress *prog,
+    size_t *done, size_t *failed, struct w3s_commitment *at,
+    struct w3s_err *failure)
+{
+	size_t i = 0, first, unanchored, alone = SIZE_MAX;
+	uint64_t bytes = 0, bytes0, in_batch;
+	int rc;
+
+	*done = *failed = 0;
+	while (i < plan->nsteps) {
+		first = i;
+		unanchored = run->unanchored;
+		bytes0 = bytes;
+		if (i == alone) {
+			if ((rc = apply_step(a, plan->steps[i], failure)) != 0)
+				goto fail;
+			bytes += plan->steps[i++]->counts.chunk_bytes;
+		} else {
+			if ((rc = w3s_bucket_batch_begin(run->b, failure)) != 0)
+				goto fail;
+			in_batch = 0;
+			while (i < plan->nsteps && i != alone &&
+			    i - first < BATCH_DELTAS && in_batch < BATCH_BYTES) {
+				if ((rc = apply_step(a, plan->steps[i],
+				    failure)) != 0)
+					break;
+				in_batch += plan->steps[i]->counts.chunk_bytes;
+				bytes += plan->steps[i]->counts.chunk_bytes;
+				w3s_cli_progress_update(prog, bytes);
+				i++;
+			}
+			if (rc != 0) {
+				w3s_bucket_batch_abort(run->b);
+				run->unanchored = unanchored;
+				bytes = bytes0;
+				alone = i;
+				i = first;
+				continue;
+			}
+			if ((rc = w3s_bucket_batch_commit(run->b,
+			    failure)) != 0) {
+				i = first;
+				goto fail;
+			}
+		}
+		w3s_cli_progress_update(prog, bytes);
+		*done = i;
+		*at = plan->steps[i - 1]->target;
+	}
+	return 0;
+fail:
+	run->unanchored = unanchored;
+	*failed = i;
+	return rc;
+}
 /* ---- main --------------------------------------------------------------- */
 
 static void
@@ -810,9 +886,8 @@ replay(struct run *run, struct apply_ctx *a)
 	struct w3s_commitment cur, at;
 	struct w3s_cli_progress *prog = NULL;
 	struct w3s_err err = { 0 }, failure = { 0 };
-	size_t done = 0;
+	size_t done = 0, failed_step = 0;
 	int status, failed = 0;
-	uint64_t bytes = 0;
 	char label[64];
 
 	if (o->trust_root_set && until.kind == W3S_UNTIL_NONE) {
@@ -847,15 +922,8 @@ replay(struct run *run, struct apply_ctx *a)
 		    (unsigned long long)run->bucket);
 		prog = w3s_cli_progress_new(o->progress, label);
 		w3s_cli_progress_total(prog, plan.chunk_bytes);
-		for (done = 0; done < plan.nsteps; done++) {
-			if (apply_step(a, plan.steps[done], &failure) != 0) {
-				failed = 1;
-				break;
-			}
-			at = plan.steps[done]->target;
-			bytes += plan.steps[done]->counts.chunk_bytes;
-			w3s_cli_progress_update(prog, bytes);
-		}
+		failed = apply_steps(run, a, &plan, prog, &done, &failed_step,
+		    &at, &failure) != 0;
 		if (failed)
 			w3s_cli_progress_free(prog);
 		else
@@ -874,7 +942,7 @@ replay(struct run *run, struct apply_ctx *a)
 	else
 		status = run->input_status;
 	print_result(run, &plan, done, &at, status, failed ? &failure : NULL,
-	    done);
+	    failed_step);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		w3s_cli_errorf("cannot write the result: %s",
 		    w3s_cli_reason(errno));
@@ -887,7 +955,7 @@ replay(struct run *run, struct apply_ctx *a)
 	if (failed) {
 		char where[4096 + 32];
 
-		loc_name(run, &run->loc[plan.steps[done]->tag], where,
+		loc_name(run, &run->loc[plan.steps[failed_step]->tag], where,
 		    sizeof(where));
 		w3s_cli_errorf("%s: %s", where, failure.msg);
 	} else if (plan.code != 0) {

@@ -911,7 +911,9 @@ w3s_bucket_close(struct w3s_bucket *b)
 {
 	if (b == NULL)
 		return;
-	if (b->session)
+	if (b->batch)
+		w3s_bucket_batch_abort(b);
+	else if (b->session)
 		w3s_bucket_write_abort(b, 1);
 	while (b->reading > 0)
 		w3s_bucket_read_end(b);

@@ -75,6 +75,12 @@ struct w3s_bucket {
 	int readers_fd;
 	int reading;			/* read_begin nesting */
 
+	/* A batch of write sessions (w3s_bucket_batch_begin): meta.db's
+	 * transaction, and the chunks.db one once opened, last until the
+	 * batch commits; a session is a savepoint inside it. */
+	int batch;
+	int64_t batch_chunk_id;		/* largest chunk rowid at its begin */
+
 	/* The write session. */
 	int session;
 	int kind;			/* 0, W3S_CHANGE_ADD or W3S_CHANGE_DROP */

@@ -76,6 +76,18 @@ commitment_of() {
 		    $1 == "leaf_count" { print r, s, $2; exit }'
 }
 
+# Rewrites delta archive $1 with the Python code $2, which changes tar, a
+# bytearray of its uncompressed bytes.
+edit_delta() {
+	python3 - "$1" "$2" <<'EOF'
+import subprocess, sys
+p = sys.argv[1]
+tar = bytearray(subprocess.run(["zstd", "-dc", p], check=True, capture_output=True).stdout)
+exec(sys.argv[2])
+open(p, "wb").write(subprocess.run(["zstd", "-c", "-q"], input=bytes(tar), check=True, capture_output=True).stdout)
+EOF
+}
+
 # Spools a and b: every delta shuffled between them, some twice.
 spools() {
 	local f
@@ -151,20 +163,34 @@ spools() {
 	mkdir s
 	cp "$F"/deltas/* s/
 	bad=s/$(basename "$(delta 50)")
-	# Flip a bit of the primary's signature on commit 50's target.
-	python3 - "$bad" <<'EOF'
-import subprocess, sys
-p = sys.argv[1]
-tar = bytearray(subprocess.run(["zstd", "-dc", p], check=True, capture_output=True).stdout)
-# The manifest's signatures array: "signatures" then an array of {key, sig}
-i = tar.index(b"signatures")
-j = tar.index(b"sig", i + 10) + 3 + 2
-tar[j + 10] ^= 1
-open(p, "wb").write(subprocess.run(["zstd", "-c", "-q"], input=bytes(tar), check=True, capture_output=True).stdout)
-EOF
+	# Flip a bit of the primary's signature on commit 50's target: the
+	# manifest's "signatures", then an array of {key, sig}.
+	edit_delta "$bad" 'j = tar.index(b"sig", tar.index(b"signatures") + 10) + 5
+tar[j + 10] ^= 1'
 	run -1 --separate-stderr delta-replay --store R s
 	assert_line "applied 49"
 	[ "$(commitment_of R)" = "$(cat "$F/commit.$((49 + G))")" ]
+}
+
+@test "a damaged chunk in the middle of a batch: exit 1 naming it, the deltas before it applied, the bucket sound" {
+	replica
+	mkdir s
+	cp "$F"/deltas/* s/
+	bad=s/$(basename "$(delta 50)")
+	# Delta 50 carries commit 59's segment, "commit 59": one byte of it
+	# changed, so the chunk no longer matches its CID. The manifest is
+	# intact: the plan takes the delta, the import finds the damage.
+	edit_delta "$bad" 'assert tar.count(b"commit 59") == 1
+tar[tar.index(b"commit 59") + 8] = ord("X")'
+	run -1 --separate-stderr delta-replay --store R s
+	assert_line "applied 49"
+	[[ $stderr == *"$(basename "$bad")"*"chunk bafk"* ]]
+	[ "$(commitment_of R)" = "$(cat "$F/commit.$((49 + G))")" ]
+	run -0 cid-verify --store R --bucket 7
+	cp "$(delta 50)" s/
+	run -0 delta-replay --store R s
+	assert_line "applied $((ND - 49))"
+	[ "$(commitment_of R)" = "$(cat "$F/commit.$N")" ]
 }
 
 @test "a delta signed by an untrusted key: exit 1, the ones before applied" {

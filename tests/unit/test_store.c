@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include <w3s/chain.h>
 #include <w3s/chunk.h>
 #include <w3s/hash.h>
 #include <w3s/hex.h>
@@ -724,6 +725,104 @@ test_abort_and_import(void)
 	w3s_store_close(s);
 }
 
+/* Batches: sessions in one transaction, durable together; a session's
+ * abort or the batch's rolls all of it back; a drop's chunks are freed
+ * after the batch commits. */
+static void
+test_batch(void)
+{
+	struct w3s_store *s = store_at("batch", W3S_STORE_CREATE);
+	struct w3s_bucket *b = bucket(s, 1, W3S_STORE_CREATE | W3S_STORE_WRITE);
+	struct w3s_bucket *r = bucket(s, 1, 0);
+	struct w3s_err err = { 0 };
+	struct w3s_commitment c0, c1, c2, c, dropped;
+	struct w3s_change ch[4];
+	struct w3s_store_iter *it = NULL;
+	struct w3s_segment seg;
+	uint8_t h[32];
+	size_t n = 0;
+	int present;
+
+	add_one(b, "base", 4, &seg, &c0, &err);
+	ok(w3s_bucket_batch_begin(b, &err) == 0, "a batch begins");
+	is_int(w3s_bucket_batch_begin(b, &err), W3S_EUSAGE,
+	    "not inside another");
+	ok(add_one(b, "one", 3, &seg, &c1, &err) == 0 &&
+	    add_one(b, "two", 3, &seg, &c2, &err) == 0 && seg.seq == 2,
+	    "two sessions commit into it, the second after the first");
+	commitment_of(b, &c);
+	ok(w3s_chain_commitment_eq(&c, &c2), "the writer sees the batch");
+	commitment_of(r, &c);
+	ok(w3s_chain_commitment_eq(&c, &c0),
+	    "another connection sees the bucket as it was");
+	ok(w3s_bucket_batch_commit(b, &err) == 0, "the batch commits");
+	commitment_of(r, &c);
+	ok(w3s_chain_commitment_eq(&c, &c2), "and then the other sees it");
+	w3s_bucket_changes(b, 1, &it, &err);
+	while (n < 4 && w3s_store_iter_change(it, &ch[n], &err) == 1)
+		n++;
+	w3s_store_iter_free(it);
+	ok(n == 2 && w3s_chain_commitment_eq(&ch[0].base, &c0) &&
+	    w3s_chain_commitment_eq(&ch[0].target, &c1) &&
+	    w3s_chain_commitment_eq(&ch[1].base, &c1) &&
+	    w3s_chain_commitment_eq(&ch[1].target, &c2),
+	    "each session has its own change record");
+
+	/* A session's abort takes the whole batch, keeping its chunks if
+	 * asked. */
+	w3s_bucket_batch_begin(b, &err);
+	add_one(b, "three", 5, &seg, &c, &err);
+	w3s_bucket_write_begin(b, &err);
+	add_bytes(b, (const uint8_t *)"four", 4, &seg, &err);
+	w3s_bucket_write_abort(b, 1);
+	commitment_of(b, &c);
+	ok(w3s_chain_commitment_eq(&c, &c2),
+	    "a session's abort rolls the whole batch back");
+	is_int(w3s_bucket_batch_commit(b, &err), W3S_EUSAGE,
+	    "and ends it: nothing is left to commit");
+	w3s_hash_blake2b(h, "three", 5);
+	w3s_bucket_chunk_has(b, h, &present, &err);
+	ok(present, "keep_chunks keeps the chunks of the whole batch");
+
+	w3s_bucket_batch_begin(b, &err);
+	add_one(b, "five", 4, &seg, &c, &err);
+	w3s_bucket_batch_abort(b);
+	commitment_of(b, &c);
+	w3s_hash_blake2b(h, "five", 4);
+	w3s_bucket_chunk_has(b, h, &present, &err);
+	ok(w3s_chain_commitment_eq(&c, &c2) && !present,
+	    "batch_abort: the bucket as it was, the batch's chunks gone");
+
+	w3s_bucket_batch_begin(b, &err);
+	add_one(b, "six", 3, &seg, &c, &err);
+	w3s_bucket_close(b);
+	b = bucket(s, 1, W3S_STORE_WRITE);
+	commitment_of(b, &c);
+	w3s_hash_blake2b(h, "six", 3);
+	w3s_bucket_chunk_has(b, h, &present, &err);
+	ok(w3s_chain_commitment_eq(&c, &c2) && !present,
+	    "closing with a batch open rolls it back");
+
+	/* A drop in a batch: its chunks are freed once the batch commits. */
+	w3s_bucket_batch_begin(b, &err);
+	ok(drop_before(b, 2, &dropped, NULL, &err) == 0 &&
+	    add_one(b, "seven", 5, &seg, &c, &err) == 0 && seg.seq == 3,
+	    "a drop, then an add, in one batch");
+	w3s_hash_blake2b(h, "one", 3);
+	w3s_bucket_chunk_has(b, h, &present, &err);
+	ok(present, "the dropped chunks stay while the batch is open");
+	ok(w3s_bucket_batch_commit(b, &err) == 0, "the batch commits");
+	w3s_bucket_chunk_has(b, h, &present, &err);
+	ok(!present, "then they are freed");
+	commitment_of(r, &c2);
+	ok(w3s_chain_commitment_eq(&c, &c2) && c.start_seq == 2 &&
+	    c.leaf_count == 2, "at the add's commitment");
+	check_ok(b, W3S_CHECK_PAYLOADS, "self-check after the batches");
+	w3s_bucket_close(r);
+	w3s_bucket_close(b);
+	w3s_store_close(s);
+}
+
 static void
 test_names_changes_trust(void)
 {
@@ -948,6 +1047,7 @@ main(int argc, char **argv)
 	test_snapshot();
 	test_lock();
 	test_abort_and_import();
+	test_batch();
 	test_names_changes_trust();
 	test_check();
 

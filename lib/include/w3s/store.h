@@ -84,8 +84,8 @@ struct w3s_bucket_opts {
 int w3s_bucket_open(struct w3s_store *s, uint64_t id,
     const struct w3s_bucket_opts *opts, struct w3s_bucket **out,
     struct w3s_err *err);
-/* Ends any read, rolls back an unfinished write session, releases the
- * lock. NULL is a no-op. */
+/* Ends any read, rolls back an unfinished write session or batch,
+ * releases the lock. NULL is a no-op. */
 void w3s_bucket_close(struct w3s_bucket *b);
 uint64_t w3s_bucket_id(const struct w3s_bucket *b);
 
@@ -444,6 +444,22 @@ int w3s_bucket_write_commit(struct w3s_bucket *b,
  * session stored are removed unless keep_chunks (an import keeps them for a
  * resume). */
 void w3s_bucket_write_abort(struct w3s_bucket *b, int keep_chunks);
+
+/* A batch of write sessions that becomes durable at once (delta-replay's
+ * many small deltas: one fsync, and one write of each page touched, for
+ * the batch instead of for every delta). Inside a batch, sessions go on in
+ * one transaction: each sees the ones before it, and its commit only adds
+ * it to the batch; w3s_bucket_batch_commit makes them all durable (chunks
+ * first), then frees what their drops left. A session's abort rolls the
+ * whole batch back and ends it (keep_chunks keeps all its chunks, as an
+ * import's abort keeps its own). Until the commit other connections see
+ * the bucket as it was when the batch began; so does the bucket after a
+ * crash, or after w3s_bucket_batch_abort, which also removes the chunks
+ * the batch stored and is what w3s_bucket_close does with an open batch
+ * (a no-op when none is). */
+int w3s_bucket_batch_begin(struct w3s_bucket *b, struct w3s_err *err);
+int w3s_bucket_batch_commit(struct w3s_bucket *b, struct w3s_err *err);
+void w3s_bucket_batch_abort(struct w3s_bucket *b);
 
 /* Frees chunks a deletion left unreferenced, unless a reader is registered
  * (then they stay until a later writer finds none). Writers call it; it
