@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One full pipeline under valgrind memcheck (`make valgrind`; not part of
 # make check): segment-add -> snapshot-export | snapshot-import ->
-# cid-verify scrub, each program run under
+# cid-verify scrub -> delta-replay (one delta damaged, then all), each
+# program run under
 #   valgrind --error-exitcode=99 --leak-check=full
 # so any invalid access, use of uninitialised memory or leak fails the
 # run with status 99. A program that does not exist yet is reported and
@@ -72,5 +73,44 @@ root=$(vg snapshot-export --store primary --bucket 1 --dry-run --json |
 step "cid-verify: scrub of the replica against the primary's root"
 if have cid-verify; then
 	vg cid-verify --store replica --bucket 1 --trust-root "$root" >/dev/null
+fi
+step "delta-replay: three split deltas into the replica, the second damaged (exit 1), then whole"
+if have delta-replay; then
+	since=$(vg snapshot-export --store primary --bucket 1 --dry-run --json |
+		jq -r '.start_seq + .leaf_count')
+	for i in 1 2 3; do
+		head -c 5000 /dev/urandom >"d$i"
+		vg segment-add --store primary --bucket 1 --key k.pem "d$i" >/dev/null
+	done
+	mkdir deltas damaged
+	vg snapshot-export --store primary --bucket 1 --since "$since" --split \
+		-o deltas/ >/dev/null
+	cp deltas/* damaged/
+	names=(deltas/*)
+	second=damaged/$(basename "${names[1]}")
+	# One byte of d2's chunk changed: the manifest still plans it, the
+	# import refuses it, after the first delta of the same batch.
+	zstd -dcq "$second" | python3 -c '
+import sys
+tar = bytearray(sys.stdin.buffer.read())
+tar[tar.index(open("d2", "rb").read(64)) + 10] ^= 1
+sys.stdout.buffer.write(tar)' | zstd -qf -o "$second"
+	rc=0
+	vg delta-replay --store replica --quiet damaged >/dev/null \
+		2>replay.err || rc=$?
+	if [ "$rc" != 1 ]; then
+		cat replay.err >&2
+		echo "valgrind: delta-replay of a damaged delta exited $rc, not 1" >&2
+		exit 1
+	fi
+	vg delta-replay --store replica --quiet deltas >/dev/null
+	want=$(vg snapshot-export --store primary --bucket 1 --dry-run --json |
+		jq -r .mmr_root)
+	got=$(vg snapshot-export --store replica --bucket 1 --dry-run --json |
+		jq -r .mmr_root)
+	if [ "$got" != "$want" ]; then
+		echo "valgrind: the replica is at $got, not the primary's $want" >&2
+		exit 1
+	fi
 fi
 echo "valgrind: clean"
