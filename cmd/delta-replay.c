@@ -681,12 +681,6 @@ struct apply_ctx {
 	const struct opts *o;
 };
 
-static int
-same_commit(const struct w3s_commitment *a, const struct w3s_commitment *b)
-{
-	return memcmp(a, b, sizeof(*a)) == 0;
-}
-
 /* Applies one archive (lib/import): verified fully, committed
  * atomically, or nothing changes. */
 static int
@@ -717,8 +711,9 @@ apply_step(struct apply_ctx *a, const struct w3s_replay_delta *d,
 	rc = w3s_stream_next(rd, &ev, err);
 	if (rc == 0 && (ev.type != W3S_STREAM_EV_MANIFEST ||
 	    ev.u.manifest->bucket != d->bucket ||
-	    !same_commit(&ev.u.manifest->base, &d->base) ||
-	    !same_commit(&ev.u.manifest->target, &d->target)))
+	    !w3s_chain_commitment_eq(&ev.u.manifest->base, &d->base) ||
+	    !w3s_chain_commitment_eq(&ev.u.manifest->target,
+	    &d->target)))
 		rc = w3s_err_set(err, W3S_EMALFORMED, "the archive changed "
 		    "since its manifest was read");
 	if (rc == 0)
@@ -771,7 +766,8 @@ apply_steps(struct run *run, struct apply_ctx *a,
 				goto fail;
 			in_batch = 0;
 			while (i < plan->nsteps && i != alone &&
-			    i - first < BATCH_DELTAS && in_batch < BATCH_BYTES) {
+			    i - first < BATCH_DELTAS &&
+			    in_batch < BATCH_BYTES) {
 				if ((rc = apply_step(a, plan->steps[i],
 				    failure)) != 0)
 					break;

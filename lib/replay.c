@@ -68,12 +68,6 @@ cmp_commit(const struct w3s_commitment *a, const struct w3s_commitment *b)
 	return c != 0 ? c : memcmp(a->mmr_root, b->mmr_root, W3S_H256);
 }
 
-static int
-same_commit(const struct w3s_commitment *a, const struct w3s_commitment *b)
-{
-	return cmp_commit(a, b) == 0;
-}
-
 /* a at or before b on any one history: neither start_seq nor the
  * sequence number of b is smaller. */
 static int
@@ -461,10 +455,10 @@ is_known(const struct w3s_replay *r, const struct w3s_commitment *cur,
 {
 	size_t i;
 
-	if (same_commit(c, cur))
+	if (w3s_chain_commitment_eq(c, cur))
 		return 1;
 	i = lower_bound(r->known, r->nknown, c, cmp_commit);
-	return i < r->nknown && same_commit(&r->known[i], c);
+	return i < r->nknown && w3s_chain_commitment_eq(&r->known[i], c);
 }
 
 /* A known commitment (or cur) at c's position with another root: 1 and
@@ -475,13 +469,13 @@ conflicts(const struct w3s_replay *r, const struct w3s_commitment *cur,
 {
 	size_t i;
 
-	if (cmp_pos(c, cur) == 0 && !same_commit(c, cur)) {
+	if (cmp_pos(c, cur) == 0 && !w3s_chain_commitment_eq(c, cur)) {
 		*ours = *cur;
 		return 1;
 	}
 	for (i = lower_bound(r->known, r->nknown, c, cmp_pos);
 	    i < r->nknown && cmp_pos(&r->known[i], c) == 0; i++) {
-		if (!same_commit(&r->known[i], c)) {
+		if (!w3s_chain_commitment_eq(&r->known[i], c)) {
 			*ours = r->known[i];
 			return 1;
 		}
@@ -506,7 +500,7 @@ classify(const struct w3s_replay *r, const struct w3s_commitment *cur,
 		}
 		return CLS_DIVERGED;
 	}
-	if (same_commit(&e->d.base, cur))
+	if (w3s_chain_commitment_eq(&e->d.base, cur))
 		return CLS_NEXT;
 	if (is_known(r, cur, &e->d.base))
 		return CLS_BEHIND;
@@ -534,7 +528,8 @@ from_base(const struct w3s_replay *r, size_t nusable,
 			hi = mid;
 	}
 	*first = lo;
-	while (lo < nusable && same_commit(&r->by_base[lo]->d.base, base))
+	while (lo < nusable &&
+	    w3s_chain_commitment_eq(&r->by_base[lo]->d.base, base))
 		lo++;
 	*end = lo;
 }
@@ -682,8 +677,8 @@ walk(struct w3s_replay *r, size_t nusable, const struct w3s_commitment *cur,
 
 		if (e->used)
 			continue;
-		if (p->stop == W3S_REPLAY_FORK && same_commit(&e->d.base,
-		    &p->end))
+		if (p->stop == W3S_REPLAY_FORK &&
+		    w3s_chain_commitment_eq(&e->d.base, &p->end))
 			continue;
 		if (p->held++ == 0 || cmp_pos(&e->d.base, &p->gap_to) < 0)
 			p->gap_to = e->d.base;
@@ -753,8 +748,9 @@ w3s_replay_plan(struct w3s_replay *r, uint64_t bucket,
 			continue;
 		}
 		if (i > 0 && v[i - 1]->d.bucket == bucket &&
-		    same_commit(&v[i - 1]->d.base, &e->d.base) &&
-		    same_commit(&v[i - 1]->d.target, &e->d.target)) {
+		    w3s_chain_commitment_eq(&v[i - 1]->d.base, &e->d.base) &&
+		    w3s_chain_commitment_eq(&v[i - 1]->d.target,
+		    &e->d.target)) {
 			e->cls = CLS_DUPLICATE;
 			p->duplicates++;
 			continue;
