@@ -1138,6 +1138,12 @@ finish(struct w3s_import *im, struct w3s_err *err)
 		if ((rc = w3s_bucket_checkpoint_add(im->b, &m->target,
 		    m->sigs[i].key, m->sigs[i].sig, err)) != 0)
 			goto out;
+	/* The producer's commit time (the manifest's), as the export
+	 * recorded it. */
+	if (m->created > 0 && m->created <= INT64_MAX &&
+	    (rc = w3s_bucket_write_set_time(im->b, (int64_t)m->created,
+	    err)) != 0)
+		goto out;
 	if ((rc = remember_trust(im, err)) != 0 ||
 	    (rc = w3s_bucket_setting_set(im->b, W3S_IMPORT_PENDING_SETTING,
 	    NULL, 0, err)) != 0 ||

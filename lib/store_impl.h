@@ -89,6 +89,7 @@ struct w3s_bucket {
 	uint64_t batch_bytes;
 	int64_t chunk_id_start;		/* largest chunk rowid at begin */
 	uint64_t change_id;		/* id this session's record gets */
+	int64_t change_time;		/* its time; 0: the commit's */
 	struct w3s_commitment base;	/* at begin */
 	struct w3s_commitment next;	/* prepared */
 	uint64_t start_seq;		/* current, inside the session */

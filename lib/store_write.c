@@ -98,6 +98,7 @@ reset_session(struct w3s_bucket *b)
 	b->added = 0;
 	b->dropped = 0;
 	b->have_deletion = 0;
+	b->change_time = 0;
 	b->appending = 0;
 	b->seg_open = 0;
 }
@@ -503,6 +504,21 @@ w3s_bucket_write_set_start(struct w3s_bucket *b, uint64_t start_seq,
 }
 
 int
+w3s_bucket_write_set_time(struct w3s_bucket *b, int64_t created,
+    struct w3s_err *err)
+{
+	int rc;
+
+	if ((rc = need_session(b, err)) != 0)
+		return rc;
+	if (created <= 0)
+		return w3s_err_set(err, W3S_EUSAGE, "bucket %" PRIu64
+		    ": a commit time must be after 1970", b->id);
+	b->change_time = created;
+	return 0;
+}
+
+int
 w3s_bucket_write_prepare(struct w3s_bucket *b, struct w3s_commitment *next,
     struct w3s_err *err)
 {
@@ -835,7 +851,8 @@ record_change(struct w3s_bucket *b, uint64_t deletion_id, struct w3s_err *err)
 		store_bind_u64(st, 11, deletion_id);
 	else
 		sqlite3_bind_null(st, 11);
-	sqlite3_bind_int64(st, 12, (sqlite3_int64)time(NULL));
+	sqlite3_bind_int64(st, 12, b->change_time > 0 ?
+	    (sqlite3_int64)b->change_time : (sqlite3_int64)time(NULL));
 	return store_step_done(b, b->meta, st, err,
 	    "cannot record the change");
 }

@@ -124,6 +124,23 @@ spools() {
 	store_check R 7
 }
 
+@test "replicas serve the primary's messages: a replica's split deltas (but the one that groups the drops) and its full snapshot are the primary's, byte for byte" {
+	replica
+	run -0 delta-replay --store R --quiet "$F/deltas"
+	assert_line "applied $ND"
+	mkdir out
+	run -0 snapshot-export --store R --bucket 7 --since 30 --split -o out/
+	[ "$(ls out)" = "$(cat "$F/names")" ]
+	# All but the first, which groups commits 1 to 10 and their two drops:
+	# the replica keeps one change for it, with its last certificate.
+	for f in $(tail -n +2 "$F/names"); do
+		cmp "out/$f" "$F/deltas/$f"
+	done
+	snapshot-export --store R --bucket 7 -o r.tar.zst >/dev/null
+	snapshot-export --store "$F/P" --bucket 7 -o p.tar.zst >/dev/null
+	cmp r.tar.zst p.tar.zst
+}
+
 @test "--dry-run prints the plan in order and changes nothing" {
 	replica
 	spools

@@ -823,6 +823,40 @@ test_batch(void)
 	w3s_store_close(s);
 }
 
+/* An importer's change record keeps the producer's commit time. */
+static void
+test_change_time(void)
+{
+	struct w3s_store *s = store_at("time", W3S_STORE_CREATE);
+	struct w3s_bucket *b = bucket(s, 1, W3S_STORE_CREATE | W3S_STORE_WRITE);
+	struct w3s_err err = { 0 };
+	struct w3s_store_iter *it = NULL;
+	struct w3s_commitment c;
+	struct w3s_segment seg;
+	struct w3s_change ch[2];
+	size_t n = 0;
+
+	is_int(w3s_bucket_write_set_time(b, 1700000000, &err), W3S_EUSAGE,
+	    "set_time needs a session");
+	w3s_bucket_write_begin(b, &err);
+	is_int(w3s_bucket_write_set_time(b, 0, &err), W3S_EUSAGE,
+	    "and a time after 1970");
+	ok(add_bytes(b, (const uint8_t *)"t", 1, &seg, &err) == 0 &&
+	    w3s_bucket_write_set_time(b, 1700000000, &err) == 0 &&
+	    commit_add(b, key, &c, &err) == 0, "a commit with a set time");
+	add_one(b, "u", 1, &seg, &c, &err);
+	w3s_bucket_changes(b, 0, &it, &err);
+	while (n < 2 && w3s_store_iter_change(it, &ch[n], &err) == 1)
+		n++;
+	w3s_store_iter_free(it);
+	ok(n == 2 && ch[0].created == 1700000000,
+	    "its change record has that time");
+	ok(n == 2 && ch[1].created > 1700000000,
+	    "the next session's has its own commit time again");
+	w3s_bucket_close(b);
+	w3s_store_close(s);
+}
+
 static void
 test_names_changes_trust(void)
 {
@@ -1048,6 +1082,7 @@ main(int argc, char **argv)
 	test_lock();
 	test_abort_and_import();
 	test_batch();
+	test_change_time();
 	test_names_changes_trust();
 	test_check();
 

@@ -386,6 +386,12 @@ int w3s_bucket_name_remove(struct w3s_bucket *b, const char *name,
 int w3s_bucket_write_set_start(struct w3s_bucket *b, uint64_t start_seq,
     struct w3s_err *err);
 
+/* The time the session's change record gets (Unix seconds), instead of
+ * the time it commits: an importer keeps the producer's commit time, so
+ * the deltas it exports again carry the same manifest. */
+int w3s_bucket_write_set_time(struct w3s_bucket *b, int64_t created,
+    struct w3s_err *err);
+
 /* Ends the segments of the session: makes the stored chunks durable and
  * computes the new commitment *next, to be signed. W3S_EUSAGE when no
  * segment was added. */
