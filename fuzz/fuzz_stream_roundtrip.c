@@ -18,6 +18,7 @@
 
 #include "fuzz.h"
 #include "stream_feed.h"
+#include "../tests/testbytes.h"
 
 #define MAX_SEGS 3
 #define MAX_SEG_BYTES (2 * W3S_CHUNK_SIZE + 1000)
@@ -48,19 +49,6 @@ commitment(struct in *in, struct w3s_commitment *c)
 	memset(c->mmr_root, u8(in), sizeof(c->mmr_root));
 	c->start_seq = u8(in);
 	c->leaf_count = u8(in);
-}
-
-static void
-fill(uint8_t *p, size_t len, uint64_t seed)
-{
-	uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
-
-	for (size_t i = 0; i < len; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		p[i] = (uint8_t)(x >> 24);
-	}
 }
 
 static void
@@ -177,7 +165,7 @@ describe(struct in *in, struct archive *a, struct w3s_key *key)
 		s->nchunks = (size_t)w3s_chunk_count(size);
 		s->hashes = calloc(s->nchunks ? s->nchunks : 1, W3S_H256);
 		FUZZ_ASSERT(s->data != NULL && s->hashes != NULL);
-		fill(s->data, size, u8(in) % 4);	/* equal seeds share */
+		test_fill(s->data, size, u8(in) % 4);	/* equal seeds share */
 		for (size_t k = 0; k < s->nchunks; k++)
 			w3s_hash_blake2b(s->hashes[k],
 			    s->data + w3s_chunk_offset(k),

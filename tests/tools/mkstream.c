@@ -39,6 +39,8 @@
 #include <w3s/scale.h>
 #include <w3s/stream.h>
 
+#include "../testbytes.h"
+
 #define PROG "mkstream"
 
 struct spec {
@@ -120,20 +122,6 @@ parse_kind(const char *s, enum w3s_stream_kind *kind)
 	return 0;
 }
 
-/* Deterministic bytes that do not compress: xorshift64 from seed. */
-static void
-fill(uint8_t *p, size_t len, uint64_t seed)
-{
-	uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
-
-	for (size_t i = 0; i < len; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		p[i] = (uint8_t)(x >> 24);
-	}
-}
-
 static int
 test_key(struct w3s_key **key, struct w3s_err *err)
 {
@@ -185,7 +173,7 @@ write_archive(int fd, const struct spec *sp, struct w3s_err *err)
 			rc = w3s_err_set(err, W3S_ESYS, "out of memory");
 			goto out;
 		}
-		fill(data, sp->payload_len, sp->created);
+		test_fill(data, sp->payload_len, sp->created);
 		w3s_hash_blake2b(hash, data, sp->payload_len);
 		m.counts.segments = 1;
 		m.counts.chunk_refs = 1;

@@ -15,6 +15,7 @@
 #include <w3s/stream.h>
 
 #include "tap.h"
+#include "../testbytes.h"
 
 static char tmp[64];
 static struct w3s_key *key;
@@ -24,20 +25,6 @@ die(const char *msg)
 {
 	fprintf(stderr, "test_export: %s\n", msg);
 	exit(99);
-}
-
-/* Deterministic bytes: xorshift from seed. */
-static void
-fill(uint8_t *p, size_t len, uint64_t seed)
-{
-	uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
-
-	for (size_t i = 0; i < len; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		p[i] = (uint8_t)(x >> 24);
-	}
 }
 
 /* One commit adding segments of the given sizes (data from seeds), signed
@@ -60,7 +47,7 @@ commit(struct w3s_bucket *b, const size_t *sizes, const uint64_t *seeds,
 
 		if ((data = malloc(sizes[i] + 1)) == NULL)
 			die("out of memory");
-		fill(data, sizes[i], seeds[i]);
+		test_fill(data, sizes[i], seeds[i]);
 		if (w3s_bucket_segment_begin(b, &err) != 0)
 			die(err.msg);
 		do {
