@@ -94,7 +94,8 @@ if have delta-replay; then
 import sys
 tar = bytearray(sys.stdin.buffer.read())
 tar[tar.index(open("d2", "rb").read(64)) + 10] ^= 1
-sys.stdout.buffer.write(tar)' | zstd -qf -o "$second"
+sys.stdout.buffer.write(tar)' | zstd -qf -o damaged.tmp
+	mv damaged.tmp "$second"
 	rc=0
 	vg delta-replay --store replica --quiet damaged >/dev/null \
 		2>replay.err || rc=$?
