@@ -33,6 +33,18 @@
 #define SUFFIX ".tar.zst"
 #define TRUST_KEYS_MAX 64
 
+/* Steps are applied in batches that become durable together (see
+ * w3s_bucket_batch_begin): a delta of a hundred small segments then costs
+ * a share of one fsync, and a page its index entries touch is written once
+ * for the batch. A batch ends after --batch deltas or BATCH_BYTES of
+ * chunks; a crash loses at most the batch under way, which a replay
+ * re-applies. Measured with bench/replay.sh's 1,000 deltas of 100
+ * one-byte segments: 3.31 s one delta at a time, 1.46-1.57 s in batches
+ * of 64, 1.31-1.33 s in batches of 256. */
+#define BATCH_DEFAULT 256
+#define BATCH_MAX 1000000
+#define BATCH_BYTES (64u << 20)
+
 struct opts {
 	const char *store;
 	uint64_t bucket;
@@ -48,6 +60,7 @@ struct opts {
 	enum w3s_cli_progress_mode progress;
 	int json;
 	unsigned wait;
+	uint64_t batch;		/* deltas per durable batch */
 	char **operands;
 	int noperands;
 };
@@ -83,8 +96,8 @@ static const char usage_text[] =
     "usage: delta-replay --store dir [--bucket id] [--until spec] [--dry-run]\n"
     "                    [--trust-key key]... [--min-signers n] "
     "[--trust-root 0x...]\n"
-    "                    [--wait seconds] [--progress | --quiet] [--json] "
-    "file|dir|- ...\n"
+    "                    [--wait seconds] [--batch n] [--progress | --quiet]\n"
+    "                    [--json] file|dir|- ...\n"
     "       delta-replay --help | --version\n";
 
 static const char help_text[] =
@@ -109,6 +122,8 @@ static const char help_text[] =
     "  -r, --trust-root 0x...   the root the replay must reach, read from "
     "the chain\n"
     "  -w, --wait seconds       wait that long for another writer to finish\n"
+    "  -B, --batch n            deltas made durable together, with one fsync\n"
+    "                           (default 256; 1: each on its own)\n"
     "  -p, --progress           show progress on stderr even when it is not "
     "a terminal\n"
     "  -q, --quiet              no progress\n"
@@ -137,6 +152,7 @@ parse_options(int argc, char **argv, struct opts *o)
 		{ "min-signers", required_argument, NULL, 'm' },
 		{ "trust-root", required_argument, NULL, 'r' },
 		{ "wait", required_argument, NULL, 'w' },
+		{ "batch", required_argument, NULL, 'B' },
 		{ "progress", no_argument, NULL, 'p' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "json", no_argument, NULL, 'j' },
@@ -148,7 +164,8 @@ parse_options(int argc, char **argv, struct opts *o)
 	int ch, status, stdin_seen = 0;
 
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":s:b:u:nk:m:r:w:pqjhV",
+	o->batch = BATCH_DEFAULT;
+	while ((ch = getopt_long(argc, argv, ":s:b:u:nk:m:r:w:B:pqjhV",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
@@ -189,6 +206,12 @@ parse_options(int argc, char **argv, struct opts *o)
 		case 'w':
 			if (w3s_cli_opt_wait(optarg, &o->wait) != 0)
 				return 2;
+			break;
+		case 'B':
+			if (w3s_cli_parse_u64(optarg, BATCH_MAX, &o->batch) != 0
+			    || o->batch == 0)
+				return w3s_cli_usage_error("--batch: '%s' is not"
+				    " a number from 1 to %d", optarg, BATCH_MAX);
 			break;
 		default:
 			if ((status = w3s_cli_opt_common(ch, argv, usage_text,
@@ -725,17 +748,6 @@ apply_step(struct apply_ctx *a, const struct w3s_replay_delta *d,
 	return rc;
 }
 
-/* Steps are applied in batches that become durable together (see
- * w3s_bucket_batch_begin): a delta of a hundred small segments then costs
- * a share of one fsync, and a page its index entries touch is written once
- * for the batch. A batch ends after this many deltas or chunk bytes; a
- * crash loses at most the batch under way, which a replay re-applies.
- * Measured with bench/replay.sh's 1,000 deltas of 100 one-byte segments:
- * 3.31 s one delta at a time, 1.46-1.57 s in batches of 64, 1.31-1.33 s
- * in batches of 256. */
-#define BATCH_DELTAS 256
-#define BATCH_BYTES (64u << 20)
-
 /* Applies the plan's steps; *done of them are applied and durable, and
  * the bucket is at *at. When a step fails in a batch, the batch is rolled
  * back, the steps before it are applied again, and it is applied on its
@@ -766,7 +778,7 @@ apply_steps(struct run *run, struct apply_ctx *a,
 				goto fail;
 			in_batch = 0;
 			while (i < plan->nsteps && i != alone &&
-			    i - first < BATCH_DELTAS &&
+			    i - first < run->o->batch &&
 			    in_batch < BATCH_BYTES) {
 				if ((rc = apply_step(a, plan->steps[i],
 				    failure)) != 0)

@@ -204,10 +204,12 @@ tar[tar.index(b"commit 59") + 8] = ord("X")'
 	[[ $stderr == *"$(basename "$bad")"*"chunk bafk"* ]]
 	[ "$(commitment_of R)" = "$(cat "$F/commit.$((49 + G))")" ]
 	run -0 cid-verify --store R --bucket 7
+	# The rest in batches of 7: 20 full ones and a last of two.
 	cp "$(delta 50)" s/
-	run -0 delta-replay --store R s
+	run -0 delta-replay --store R --batch 7 s
 	assert_line "applied $((ND - 49))"
 	[ "$(commitment_of R)" = "$(cat "$F/commit.$N")" ]
+	store_check R 7
 }
 
 @test "a delta signed by an untrusted key: exit 1, the ones before applied" {
@@ -277,6 +279,10 @@ tar[tar.index(b"commit 59") + 8] = ord("X")'
 	run -2 delta-replay --store R --bucket x "$F/deltas"
 	run -2 delta-replay --store R --min-signers 0 "$F/deltas"
 	run -2 delta-replay --store R --trust-root 0x12 "$F/deltas"
+	run -2 --separate-stderr delta-replay --store R --batch 0 "$F/deltas"
+	[[ $stderr == *"--batch: '0' is not a number from 1 to 1000000"* ]]
+	run -2 delta-replay --store R --batch many "$F/deltas"
+	run -2 delta-replay --store R --batch 1000001 "$F/deltas"
 	run -2 delta-replay --store R --frobnicate "$F/deltas"
 	run -2 delta-replay --store R - - </dev/null
 	run -2 delta-replay --store nowhere "$F/deltas"
@@ -305,8 +311,8 @@ tar[tar.index(b"commit 59") + 8] = ord("X")'
 
 @test "--help, the man page SYNOPSIS and both completions list the same options" {
 	options_agree delta-replay \
-		"--bucket --dry-run --help --json --min-signers --progress --quiet --store --trust-key --trust-root --until --version --wait " \
-		"-V -b -h -j -k -m -n -p -q -r -s -u -w "
+		"--batch --bucket --dry-run --help --json --min-signers --progress --quiet --store --trust-key --trust-root --until --version --wait " \
+		"-B -V -b -h -j -k -m -n -p -q -r -s -u -w "
 }
 
 @test "--help and --version print to stdout and exit 0" {

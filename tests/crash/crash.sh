@@ -102,8 +102,10 @@ key() {
 # is a no-op, as for importers; 0 when it would apply twice, as for
 # segment-add) and OUT (a file the command must leave whole or not at all).
 # STEPS lists the commitments between the old and the new one that the
-# command may stop at: delta-replay applies each delta atomically, so each
-# delta's target is a state of its own, and nothing else is.
+# command may stop at: delta-replay applies each delta atomically and
+# makes batches of them durable together, so each delta's target is a
+# state it may be left at (the last of a batch, for a kill), and nothing
+# else is.
 STEPS=()
 SAME=0
 
@@ -161,7 +163,9 @@ scenario_delta_replay_setup() {
 	done
 	mkdir spool
 	snapshot-export --store primary --bucket 1 --since "$seq" --split -o spool/
-	CMD=(delta-replay --store s --bucket 1 spool)
+	# Batches of 3 of the 7 deltas: a kill may leave the bucket at the
+	# third or the sixth delta's target.
+	CMD=(delta-replay --store s --bucket 1 --batch 3 spool)
 	BUCKET=1 RERUN=1 OUT=
 }
 
