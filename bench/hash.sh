@@ -43,7 +43,7 @@ data=$work/data.bin
 # The baseline: crypto_generichash over the whole file in memory, one
 # thread, after sodium_init() has picked the fastest implementation.
 # shellcheck disable=SC2046
-cc -O2 -o "$work/b2base" "$here/bench/b2base.c" $(pkg-config --cflags --libs libsodium)
+cc -O2 -o "$work/b2base" "$here/bench/b2base.c" $(pkg-config --cflags --libs libsodium sqlite3)
 
 echo "bench/hash.sh: $(numfmt --to=iec "$size") ($size bytes) of random data in $work"
 head -c "$size" /dev/urandom >"$data"

@@ -1,7 +1,8 @@
 /* Unit tests of the scrub (lib/scrub.c): a clean bucket, corrupt and
  * missing chunks found and reported in order whatever the number of
- * threads, a wrong data root, the trusted root, progress, the sample
- * scrub and the catch probability. */
+ * threads (also past the job ring, where the caller takes results half
+ * a ring at a time), a wrong data root, the trusted root, progress, the
+ * sample scrub and the catch probability. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,53 @@ scrub(struct w3s_bucket *b, unsigned jobs, const uint8_t *trust,
 
 	memset(s, 0, sizeof(*s));
 	return w3s_scrub_bucket(b, &o, r, &err);
+}
+
+/* 300 one-chunk segments, more than four rings of jobs: stored chunks
+ * 37, 74, ... are corrupted and 53, 106, ... deleted (chunk id k is
+ * segment k - 1's); every thread count reports the 13 in segment order. */
+static void
+many_chunks(struct w3s_store *st)
+{
+	size_t sizes[300];
+	struct w3s_bucket *b = fx_bucket(st, 2, 1);
+	struct w3s_scrub_report r;
+	struct w3s_commitment c;
+	struct seen s1, s;
+	int rc, ordered = 1, expected = 1;
+
+	for (size_t k = 0; k < 300; k++)
+		sizes[k] = 1000 + k;
+	fx_add(b, sizes, 300, &c);
+	w3s_bucket_close(b);
+	b = fx_bucket(st, 2, 0);
+	rc = scrub(b, 2, NULL, &s1, &r);
+	ok(rc == 0 && s1.n == 0 && r.chunk_refs == 300, "300 chunks scrub"
+	    " clean");
+	fx_sql(2, "chunks.db", "UPDATE chunk SET data = randomblob(size)"
+	    " WHERE id % 37 = 0");
+	fx_sql(2, "chunks.db", "DELETE FROM chunk WHERE id % 53 = 0");
+	rc = scrub(b, 1, NULL, &s1, &r);
+	for (size_t i = 0; i < s1.n && i < MAXP; i++) {
+		uint64_t id = s1.seq[i] + 1;
+
+		if (i > 0 && s1.seq[i] <= s1.seq[i - 1])
+			ordered = 0;
+		if (!(id % 37 == 0 && s1.kind[i] == W3S_SCRUB_CHUNK_CORRUPT) &&
+		    !(id % 53 == 0 && s1.kind[i] == W3S_SCRUB_CHUNK_MISSING))
+			expected = 0;
+	}
+	ok(rc == W3S_EVERIFY && s1.n == 13 && r.corrupt == 8 &&
+	    r.missing == 5 && ordered && expected, "one thread: 8 corrupt"
+	    " and 5 missing, in segment order");
+	for (unsigned jobs = 2; jobs <= 8; jobs++) {
+		rc = scrub(b, jobs, NULL, &s, &r);
+		ok(rc == W3S_EVERIFY && s.n == s1.n && memcmp(s.kind, s1.kind,
+		    sizeof(s.kind)) == 0 && memcmp(s.seq, s1.seq,
+		    sizeof(s.seq)) == 0 && r.chunk_refs == 300,
+		    "%u threads report the same 13", jobs);
+	}
+	w3s_bucket_close(b);
 }
 
 int
@@ -166,6 +214,7 @@ main(void)
 	    "many draws");
 
 	w3s_bucket_close(b);
+	many_chunks(st);
 	w3s_store_close(st);
 	fx_cleanup();
 	return tap_done();
