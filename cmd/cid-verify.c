@@ -57,6 +57,7 @@ enum {
 	OPT_LEAF,
 	OPT_CHUNK,
 	OPT_LEAF_COUNT,
+	OPT_START_SEQ,
 	OPT_PROVE,
 	OPT_NONCE,
 	OPT_SAMPLES,
@@ -101,7 +102,8 @@ static const char usage_text[] =
     "                  [--commitment 0x...] [--json]\n"
     "       cid-verify --check-challenge hex --root 0x... --leaf leaf "
     "--chunk chunk\n"
-    "                  --leaf-count n [--json]\n"
+    "                  --leaf-count n [--start-seq n] [--bucket id "
+    "--key pub] [--json]\n"
     "       cid-verify --store dir --bucket id --prove --key pem "
     "--nonce hex\n"
     "                  [--samples n] [--output file] [--json]\n"
@@ -150,6 +152,10 @@ static const char help_text[] =
     "      --leaf leaf       the challenged leaf index\n"
     "      --chunk chunk     the challenged chunk index\n"
     "      --leaf-count n    the challenged commitment's leaf count\n"
+    "      --start-seq n     the challenged commitment's start_seq "
+    "(default 0);\n"
+    "                        a Deleted answer is also checked against\n"
+    "                        --bucket and --key (the bucket admin's)\n"
     "      --prove           make a Proof-of-Sync of the bucket\n"
     "  -k, --key pem         the node's key (--prove: private, default\n"
     "                        $W3SYNC_KEY; --check-proof: public, expected)\n"
@@ -204,12 +210,14 @@ parse_base(const char *s, enum w3s_base *base)
 enum {
 	G_HASH, G_CODEC, G_CIDV, G_BASE, G_CID, G_ROOT, G_STORE, G_BUCKET,
 	G_ALL, G_TRUST, G_SAMPLE, G_JOBS, G_COMMIT, G_LEAF, G_CHUNK, G_LCOUNT,
-	G_KEY, G_NONCE, G_SAMPLES, G_OUTPUT, G_PROGRESS, G_QUIET, G_COUNT
+	G_KEY, G_NONCE, G_SAMPLES, G_OUTPUT, G_PROGRESS, G_QUIET, G_START_SEQ,
+	G_COUNT
 };
 static const char *const given_name[G_COUNT] = { "hash", "codec",
     "cid-version", "base", "cid", "root", "store", "bucket", "all",
     "trust-root", "sample", "jobs", "commitment", "leaf", "chunk",
-    "leaf-count", "key", "nonce", "samples", "output", "progress", "quiet" };
+    "leaf-count", "key", "nonce", "samples", "output", "progress", "quiet",
+    "start-seq" };
 #define G(x) (1u << (x))
 static const unsigned mode_allows[] = {
 	[MODE_FILES] = G(G_HASH) | G(G_CODEC) | G(G_CIDV) | G(G_BASE) |
@@ -219,7 +227,7 @@ static const unsigned mode_allows[] = {
 	    G(G_SAMPLE) | G(G_JOBS) | G(G_PROGRESS) | G(G_QUIET),
 	[MODE_CHALLENGE] = G(G_STORE) | G(G_BUCKET) | G(G_COMMIT),
 	[MODE_CHECK_CHALLENGE] = G(G_ROOT) | G(G_LEAF) | G(G_CHUNK) |
-	    G(G_LCOUNT),
+	    G(G_LCOUNT) | G(G_START_SEQ) | G(G_BUCKET) | G(G_KEY),
 	[MODE_PROVE] = G(G_STORE) | G(G_BUCKET) | G(G_KEY) | G(G_NONCE) |
 	    G(G_SAMPLES) | G(G_OUTPUT),
 	[MODE_CHECK_PROOF] = G(G_ROOT) | G(G_TRUST) | G(G_KEY) | G(G_NONCE),
@@ -275,6 +283,7 @@ parse_options(int argc, char **argv, struct opts *o)
 		{ "leaf", required_argument, NULL, OPT_LEAF },
 		{ "chunk", required_argument, NULL, OPT_CHUNK },
 		{ "leaf-count", required_argument, NULL, OPT_LEAF_COUNT },
+		{ "start-seq", required_argument, NULL, OPT_START_SEQ },
 		{ "prove", no_argument, NULL, OPT_PROVE },
 		{ "key", required_argument, NULL, 'k' },
 		{ "nonce", required_argument, NULL, OPT_NONCE },
@@ -419,6 +428,11 @@ parse_options(int argc, char **argv, struct opts *o)
 			    &so->leaf_count);
 			so->leaf_count_set = 1;
 			o->given |= G(G_LCOUNT);
+			break;
+		case OPT_START_SEQ:
+			rc = number("start-seq", optarg, UINT64_MAX,
+			    &so->start_seq);
+			o->given |= G(G_START_SEQ);
 			break;
 		case OPT_PROVE:
 			rc = set_mode(o, MODE_PROVE, "prove");

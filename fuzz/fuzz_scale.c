@@ -139,6 +139,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		w3s_buf_release(&b);
 		check_proofs(bytes, len, mmr, cp);
 	}
+	{
+		struct w3s_challenge_deleted d;
+
+		/* A Deleted answer decodes whole, and an Ed25519 one
+		 * encodes back to the same bytes. */
+		w3s_rd_init(&r, data, size);
+		if (w3s_challenge_deleted_decode(&r, &d, &err) == 0) {
+			FUZZ_ASSERT(r.off == size);
+			FUZZ_ASSERT(size == 74 + (d.sig_kind ==
+			    W3S_MULTISIG_ECDSA ? 65 : 64));
+			if (d.sig_kind == W3S_MULTISIG_ED25519) {
+				w3s_buf_init(&b);
+				w3s_challenge_deleted_encode(&b, d.new_mmr_root,
+				    d.new_start_seq, d.admin, d.sig);
+				same(&r, 0, &b);
+				w3s_buf_release(&b);
+			}
+		}
+	}
 done:
 	free(mp);
 	free(cp);

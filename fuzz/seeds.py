@@ -191,6 +191,11 @@ def seeds_multibase(c):
 
 def seeds_scale(c):
     vecs = w3s_vectors()
+    # ChallengeResponse::Deleted: root, new_start_seq 7, admin, and an
+    # Ed25519 then an ECDSA MultiSignature (SPEC.md 6.1).
+    deleted = b"\x01" + b"\x11" * 32 + (7).to_bytes(8, "little") + b"\x22" * 32
+    c.add(deleted + b"\x00" + b"\x33" * 64, "challenge_deleted_ed25519")
+    c.add(deleted + b"\x02" + b"\x33" * 65, "challenge_deleted_ecdsa")
     for v in vecs:
         exp, inp = v.get("expected"), v.get("input") or {}
         if isinstance(exp, str) and v["kind"].endswith(

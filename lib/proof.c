@@ -149,6 +149,45 @@ chunk_list(struct w3s_bucket *b, const struct w3s_segment *seg,
 	return rc < 0 ? rc : 0;
 }
 
+/* The first deletion certificate that dropped sequence number seq (its
+ * new_start_seq is past seq): 1 with *d, 0 when none did, or an error. */
+static int
+deletion_of(struct w3s_bucket *b, uint64_t seq, struct w3s_deletion *d,
+    struct w3s_err *err)
+{
+	struct w3s_store_iter *it = NULL;
+	int rc;
+
+	if ((rc = w3s_bucket_deletions(b, &it, err)) != 0)
+		return rc;
+	while ((rc = w3s_store_iter_deletion(it, d, err)) == 1 &&
+	    d->new_start_seq <= seq)
+		;
+	w3s_store_iter_free(it);
+	return rc;
+}
+
+/* ChallengeResponse::Deleted for a leaf of c that a deletion dropped: 1
+ * with the answer in out, 0 when the leaf is still held (or no
+ * certificate covers it), or an error. */
+static int
+answer_deleted(struct w3s_bucket *b, const struct w3s_commitment *c,
+    uint64_t leaf_index, struct w3s_buf *out, struct w3s_err *err)
+{
+	uint64_t seq = c->start_seq + leaf_index;
+	struct w3s_commitment now;
+	struct w3s_deletion d;
+	int rc;
+
+	if ((rc = w3s_bucket_commitment(b, &now, err)) != 0)
+		return rc;
+	if (seq >= now.start_seq || (rc = deletion_of(b, seq, &d, err)) != 1)
+		return rc;
+	w3s_challenge_deleted_encode(out, d.new_mmr_root, d.new_start_seq,
+	    d.admin, d.signature);
+	return (rc = w3s_buf_check(out, err)) != 0 ? rc : 1;
+}
+
 int
 w3s_proof_answer(struct w3s_bucket *b, const struct w3s_commitment *c,
     uint64_t leaf_index, uint64_t chunk_index, struct w3s_buf *out,
@@ -170,6 +209,10 @@ w3s_proof_answer(struct w3s_bucket *b, const struct w3s_commitment *c,
 		    c->leaf_count);
 	if ((rc = w3s_bucket_read_begin(b, err)) != 0)
 		return rc;
+	if ((rc = answer_deleted(b, c, leaf_index, out, err)) != 0) {
+		rc = rc == 1 ? 0 : rc;
+		goto out;
+	}
 	mp = malloc(sizeof(*mp));
 	cp = malloc(sizeof(*cp));
 	if (mp == NULL || cp == NULL) {
@@ -265,6 +308,44 @@ out:
 	free(cp);
 	free(mp);
 	return rc;
+}
+
+int
+w3s_proof_check_deleted(const uint8_t *scale, size_t len, uint64_t bucket,
+    uint64_t seq, const uint8_t admin[W3S_PUBKEY_LEN], struct w3s_err *err)
+{
+	uint8_t payload[W3S_PAYLOAD_V1_LEN];
+	struct w3s_challenge_deleted d;
+	struct w3s_commitment c;
+	char hex[W3S_HEX32_LEN];
+	struct w3s_rd r;
+	int rc;
+
+	w3s_rd_init(&r, scale, len);
+	if ((rc = w3s_challenge_deleted_decode(&r, &d, err)) != 0)
+		return rc;
+	if (d.sig_kind != W3S_MULTISIG_ED25519)
+		return w3s_err_set(err, W3S_ENOTAPPLY, "the admin's signature"
+		    " is %s: only Ed25519 is checked here",
+		    d.sig_kind == W3S_MULTISIG_SR25519 ? "Sr25519" : "ECDSA");
+	if (seq >= d.new_start_seq)
+		return w3s_err_set(err, W3S_EVERIFY, "sequence number %" PRIu64
+		    " is not below the deletion's new start %" PRIu64, seq,
+		    d.new_start_seq);
+	if (memcmp(d.admin, admin, W3S_PUBKEY_LEN) != 0) {
+		w3s_hex32_format(hex, d.admin);
+		return w3s_err_set(err, W3S_EVERIFY, "the deletion's admin %s"
+		    " is not the bucket admin given", hex);
+	}
+	memcpy(c.mmr_root, d.new_mmr_root, W3S_H256);
+	c.start_seq = d.new_start_seq;
+	c.leaf_count = 0;
+	w3s_payload_v1_encode(bucket, &c, payload);
+	if (w3s_key_verify(d.admin, payload, sizeof(payload), d.sig) != 0)
+		return w3s_err_set(err, W3S_EVERIFY, "the admin's signature"
+		    " does not verify over bucket %" PRIu64 "'s deletion"
+		    " payload", bucket);
+	return 0;
 }
 
 /* ---- Proof-of-Sync ---------------------------------------------------- */

@@ -363,6 +363,17 @@ w3s_challenge_proof_encode(struct w3s_buf *b, const uint8_t *chunk,
 	w3s_merkle_proof_encode(b, chunk_proof);
 }
 
+/* A challenge response is the whole input: W3S_EMALFORMED for bytes after
+ * it. */
+static int
+response_end(const struct w3s_rd *r, struct w3s_err *err)
+{
+	if (w3s_rd_left(r) != 0)
+		return w3s_err_set(err, W3S_EMALFORMED,
+		    "%zu bytes after the challenge response", w3s_rd_left(r));
+	return 0;
+}
+
 int
 w3s_challenge_proof_decode(struct w3s_rd *r, const uint8_t **chunk,
     size_t *chunk_len, struct w3s_mmr_proof *mmr,
@@ -390,10 +401,7 @@ w3s_challenge_proof_decode(struct w3s_rd *r, const uint8_t **chunk,
 		w3s_err_wrap(err, "challenge chunk proof");
 		return rc;
 	}
-	if (w3s_rd_left(r) != 0)
-		return w3s_err_set(err, W3S_EMALFORMED,
-		    "%zu bytes after the challenge response", w3s_rd_left(r));
-	return 0;
+	return response_end(r, err);
 }
 
 void
@@ -407,6 +415,40 @@ w3s_challenge_deleted_encode(struct w3s_buf *b,
 	w3s_buf_put(b, admin, 32);
 	w3s_buf_put_u8(b, 0x00);	/* MultiSignature::Ed25519 */
 	w3s_buf_put(b, sig, W3S_SIG_LEN);
+}
+
+int
+w3s_challenge_deleted_decode(struct w3s_rd *r,
+    struct w3s_challenge_deleted *d, struct w3s_err *err)
+{
+	uint8_t variant, tag;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	if ((rc = w3s_rd_u8(r, &variant, err)) != 0)
+		return rc;
+	if (variant != 0x01)
+		return w3s_err_set(err, W3S_EMALFORMED,
+		    "challenge response variant %u is not Deleted (1)",
+		    variant);
+	if ((rc = w3s_rd_get(r, d->new_mmr_root, W3S_H256, err)) != 0 ||
+	    (rc = w3s_rd_u64le(r, &d->new_start_seq, err)) != 0 ||
+	    (rc = w3s_rd_get(r, d->admin, sizeof(d->admin), err)) != 0 ||
+	    (rc = w3s_rd_u8(r, &tag, err)) != 0) {
+		w3s_err_wrap(err, "Deleted answer");
+		return rc;
+	}
+	if (tag > W3S_MULTISIG_ECDSA)
+		return w3s_err_set(err, W3S_EMALFORMED, "MultiSignature"
+		    " variant %u is not Ed25519, Sr25519 or ECDSA (0 to 2)",
+		    tag);
+	d->sig_kind = (enum w3s_multisig)tag;
+	if ((rc = w3s_rd_get(r, d->sig, tag == W3S_MULTISIG_ECDSA ?
+	    W3S_SIG_LEN + 1 : W3S_SIG_LEN, err)) != 0) {
+		w3s_err_wrap(err, "Deleted answer's signature");
+		return rc;
+	}
+	return response_end(r, err);
 }
 
 void

@@ -27,6 +27,7 @@ struct store_opts {
 	const uint8_t *root;		/* --root for the checks, or NULL */
 	uint64_t leaf_count;
 	int leaf_count_set;
+	uint64_t start_seq;		/* --start-seq */
 	const char *key;		/* --key */
 	const uint8_t *nonce;		/* --nonce */
 	size_t nonce_len;

@@ -283,6 +283,8 @@ run_challenge(const struct store_opts *o)
 		    (unsigned long long)c.leaf_count,
 		    (unsigned long long)o->leaf, (unsigned long long)o->chunk,
 		    (unsigned long long)(c.start_seq + o->leaf));
+		printf(",\"answer\":\"%s\"", ans.data[0] == 0x01 ?
+		    "deleted" : "proof");
 		json_hex("response", ans.data, ans.len, 1);
 		fputs("}\n", stdout);
 	} else {
@@ -304,6 +306,39 @@ out:
 	return status;
 }
 
+/* A Deleted answer: checked for --bucket, the challenged sequence number
+ * (--start-seq + --leaf) and the admin --key names. W3S_EUSAGE (reported)
+ * when one of those two options is missing. */
+static int
+check_deleted(const struct store_opts *o, const uint8_t *scale, size_t len,
+    struct w3s_err *err)
+{
+	uint8_t admin[W3S_PUBKEY_LEN];
+	struct w3s_challenge_deleted d;
+	struct w3s_key *key = NULL;
+	struct w3s_rd r;
+	uint64_t seq;
+	int rc;
+
+	/* A malformed answer is that (exit 4) before any missing option. */
+	w3s_rd_init(&r, scale, len);
+	if ((rc = w3s_challenge_deleted_decode(&r, &d, err)) != 0)
+		return rc;
+	if (!o->bucket_set || o->key == NULL) {
+		w3s_cli_usage_error("--check-challenge: a Deleted answer is"
+		    " checked against --bucket and --key (the bucket admin's"
+		    " public key)");
+		return W3S_EUSAGE;
+	}
+	if ((rc = w3s_key_load_public(o->key, &key, err)) != 0)
+		return rc;
+	w3s_key_public(key, admin);
+	w3s_key_free(key);
+	seq = o->start_seq + o->leaf < o->start_seq ? UINT64_MAX :
+	    o->start_seq + o->leaf;
+	return w3s_proof_check_deleted(scale, len, o->bucket, seq, admin, err);
+}
+
 int
 run_check_challenge(const struct store_opts *o)
 {
@@ -313,7 +348,7 @@ run_check_challenge(const struct store_opts *o)
 	struct w3s_buf text;
 	uint8_t *scale = NULL;
 	size_t len = 0;
-	int rc;
+	int rc, deleted;
 
 	w3s_buf_init(&text);
 	/* An answer is up to half a megabyte of hex, more than one argument
@@ -342,13 +377,20 @@ run_check_challenge(const struct store_opts *o)
 		w3s_cli_errorf("--check-challenge: %s", err.msg);
 		return 4;
 	}
-	rc = w3s_proof_check_answer(scale, len, o->root, o->leaf, o->chunk,
-	    o->leaf_count, &leaf, &err);
+	deleted = len > 0 && scale[0] == 0x01;
+	if (deleted)
+		rc = check_deleted(o, scale, len, &err);
+	else
+		rc = w3s_proof_check_answer(scale, len, o->root, o->leaf,
+		    o->chunk, o->leaf_count, &leaf, &err);
 	free(scale);
+	if (rc == W3S_EUSAGE)
+		return 2;
 	if (rc != 0 && rc != W3S_EVERIFY)
 		return w3s_cli_fail(&err);
 	if (o->json) {
-		printf("{\"valid\":%s", rc == 0 ? "true" : "false");
+		printf("{\"valid\":%s,\"answer\":\"%s\"", rc == 0 ? "true" :
+		    "false", deleted ? "deleted" : "proof");
 		if (rc != 0) {
 			fputs(",\"reason\":", stdout);
 			w3s_cli_json_string(stdout, err.msg);

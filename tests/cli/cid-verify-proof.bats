@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # cid-verify: challenge answers (every leaf and several chunks, a flipped
-# byte, an older commitment, the w3s vectors' challenge_proof_response
-# cases) and Proof-of-Sync (made and checked, tampered, another nonce or
+# byte, an older commitment, Deleted answers for dropped leaves, the w3s
+# vectors' challenge_proof_response cases) and Proof-of-Sync (made and checked, tampered, another nonce or
 # root or key, an unanchored bucket, a store that lacks a sampled chunk),
 # with their exit codes.
 
@@ -98,8 +98,86 @@ assert d["seq"]==2 and d["leaf_count"]==3' "$output"
 	run -0 segment-add --store s --bucket 1 --key k.pem f2
 	cid-verify --store s --bucket 1 --challenge 0:0 --commitment "$dropped" >c.hex
 	run -0 cid-verify --check-challenge @c.hex --root "$dropped" --leaf 0 --chunk 0 --leaf-count 4
-	# The first old commitment's leaf 0 was dropped.
-	run -5 cid-verify --store s --bucket 1 --challenge 0:0 --commitment "$old"
+	# The first old commitment's leaf 0 was dropped: a Deleted answer.
+	# Its leaf 1 is still held, but the window it was proven in lost leaf
+	# 0: exit 5.
+	run -0 cid-verify --store s --bucket 1 --challenge 0:0 --commitment "$old"
+	[ "${output:0:4}" = 0x01 ]
+	run -5 cid-verify --store s --bucket 1 --challenge 1:0 --commitment "$old"
+}
+
+# The payload v1 a deletion's admin signs, {root, start, 0} of bucket $1,
+# from a Deleted answer's hex $2; the signature into $3.sig.
+deleted_payload() {
+	python3 -c '
+import struct,sys
+b=bytes.fromhex(sys.argv[2][2:]); assert b[0]==1 and b[73]==0 and len(b)==138
+open(sys.argv[3]+".bin","wb").write(bytes([1])+struct.pack("<Q",int(sys.argv[1]))+b[1:41]+bytes(8))
+open(sys.argv[3]+".sig","wb").write(b[74:])' "$1" "$2" "$3"
+}
+
+@test "a dropped leaf is answered with ChallengeResponse::Deleted, checked as the pallet does" {
+	old=$root
+	run -0 segment-drop --store s --bucket 1 --before 2 --admin-key k.pem
+	first=$(field mmr_root)
+	pub=$(openssl pkey -in k.pem -pubout -outform DER 2>/dev/null | tail -c 32 | od -An -tx1 | tr -d ' \n')
+	for leaf in 0 1; do
+		run -0 cid-verify --store s --bucket 1 --challenge "$leaf:7" --commitment "$old" --json
+		run -0 python3 -c '
+import json,sys
+d=json.loads(sys.argv[1]); b=bytes.fromhex(d["response"][2:])
+assert d["answer"]=="deleted" and d["seq"]==int(sys.argv[4])
+assert b[0]==1 and "0x"+b[1:33].hex()==sys.argv[2] and b[33:41]==(2).to_bytes(8,"little")
+assert b[41:73].hex()==sys.argv[3] and b[73]==0 and len(b)==138' "$output" "$first" "$pub" "$leaf"
+	done
+	h=$(cid-verify --store s --bucket 1 --challenge 1:0 --commitment "$old")
+	# The admin's signature, checked by openssl over the payload bytes.
+	deleted_payload 1 "$h" del
+	openssl pkey -in k.pem -pubout -out k.pub 2>/dev/null
+	run -0 openssl pkeyutl -verify -pubin -inkey k.pub -rawin -in del.bin -sigfile del.sig
+	check() {
+		cid-verify --check-challenge "$1" --root "$old" --chunk 0 --leaf-count 3 "${@:2}"
+	}
+	run -0 check "$h" --leaf 1 --bucket 1 --key k.pem
+	assert_output valid
+	run -0 check "$h" --leaf 0 --bucket 1 --key "0x$pub" --json
+	assert_output '{"valid":true,"answer":"deleted"}'
+	# Not below the new start (the leaf, or the commitment's start_seq).
+	run -1 --separate-stderr check "$h" --leaf 2 --bucket 1 --key k.pem
+	assert_output invalid
+	[[ $stderr == *"sequence number 2 is not below the deletion's new start 2"* ]]
+	run -1 check "$h" --leaf 0 --start-seq 2 --bucket 1 --key k.pem
+	# Another bucket, another admin, a flipped byte of the root or the
+	# signature.
+	run -1 --separate-stderr check "$h" --leaf 0 --bucket 2 --key k.pem
+	[[ $stderr == *"does not verify over bucket 2's deletion payload"* ]]
+	run -1 --separate-stderr check "$h" --leaf 0 --bucket 1 --key other.pem
+	[[ $stderr == *"is not the bucket admin given"* ]]
+	run -1 check "$(flip_hex "$h" 5)" --leaf 0 --bucket 1 --key k.pem
+	run -1 check "$(flip_hex "$h" 100)" --leaf 0 --bucket 1 --key k.pem
+	# Without --bucket and --key: a usage error; an Sr25519 signature
+	# cannot be checked here; a short or long answer is malformed.
+	run -2 --separate-stderr check "$h" --leaf 0 --bucket 1
+	[[ $stderr == *"a Deleted answer is checked against --bucket and --key"* ]]
+	run -2 check "$h" --leaf 0 --key k.pem
+	sr="${h:0:148}01${h:150}"
+	run -5 --separate-stderr check "$sr" --leaf 0 --bucket 1 --key k.pem
+	[[ $stderr == *"only Ed25519 is checked here"* ]]
+	run -4 check "${h:0:200}" --leaf 0 --bucket 1 --key k.pem
+	run -4 check "${h}00" --leaf 0 --bucket 1 --key k.pem
+	# A second drop: leaf 2 of the old commitment is answered with it,
+	# leaves 0 and 1 still with the first.
+	run -0 segment-add --store s --bucket 1 --key k.pem f2
+	run -0 segment-drop --store s --bucket 1 --before 3 --admin-key k.pem
+	second=$(field mmr_root)
+	h2=$(cid-verify --store s --bucket 1 --challenge 2:0 --commitment "$old")
+	[ "${h2:4:64}" = "${second:2}" ] && [ "${h2:68:16}" = 0300000000000000 ]
+	run -0 check "$h2" --leaf 2 --bucket 1 --key k.pem
+	run -0 cid-verify --store s --bucket 1 --challenge 0:0 --commitment "$old"
+	[ "$output" = "$h" ]
+	# The current commitment's leaves are proven, never Deleted.
+	run -0 cid-verify --store s --bucket 1 --challenge 0:0
+	[ "${output:0:4}" = 0x00 ]
 }
 
 @test "the w3s vectors' challenge_proof_response cases through --check-challenge" {

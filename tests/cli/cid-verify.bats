@@ -312,7 +312,7 @@ print(s)' h)
 
 @test "--help, the man page SYNOPSIS and both completions list the same options" {
 	options_agree cid-verify \
-	    "--all --base --bucket --car --challenge --check-challenge --check-proof --chunk --cid --cid-version --codec --commitment --hash --help --jobs --json --key --leaf --leaf-count --nonce --output --progress --prove --quiet --root --sample --samples --store --stream --trust-root --version " \
+	    "--all --base --bucket --car --challenge --check-challenge --check-proof --chunk --cid --cid-version --codec --commitment --hash --help --jobs --json --key --leaf --leaf-count --nonce --output --progress --prove --quiet --root --sample --samples --start-seq --store --stream --trust-root --version " \
 	    "-V -a -b -c -h -j -k -o -p -q -r -s "
 }
 

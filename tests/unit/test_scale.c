@@ -445,6 +445,38 @@ test_challenge(void)
 	    b.data[1] == 0x11 && b.data[33] == 7 && b.data[41] == 0x22 &&
 	    b.data[73] == 0 && b.data[74] == 0x33,
 	    "ChallengeResponse::Deleted layout (Ed25519 MultiSignature)");
+	{
+		struct w3s_challenge_deleted d;
+		uint8_t *m;
+
+		w3s_rd_init(&r, b.data, b.len);
+		ok(w3s_challenge_deleted_decode(&r, &d, &err) == 0 &&
+		    memcmp(d.new_mmr_root, root, 32) == 0 &&
+		    d.new_start_seq == 7 && memcmp(d.admin, admin, 32) == 0 &&
+		    d.sig_kind == W3S_MULTISIG_ED25519 &&
+		    memcmp(d.sig, sig, 64) == 0, "Deleted decodes back");
+		w3s_rd_init(&r, b.data, b.len - 1);
+		is_int(w3s_challenge_deleted_decode(&r, &d, &err),
+		    W3S_EMALFORMED, "a Deleted answer one byte short");
+		w3s_buf_put_u8(&b, 0);
+		w3s_rd_init(&r, b.data, b.len);
+		is_int(w3s_challenge_deleted_decode(&r, &d, &err),
+		    W3S_EMALFORMED, "a byte after a Deleted answer");
+		m = b.data;
+		m[73] = 2;	/* ECDSA: 65 bytes, the extra one included */
+		w3s_rd_init(&r, b.data, b.len);
+		ok(w3s_challenge_deleted_decode(&r, &d, &err) == 0 &&
+		    d.sig_kind == W3S_MULTISIG_ECDSA && d.sig[64] == 0,
+		    "an ECDSA MultiSignature is 65 bytes");
+		m[73] = 3;
+		w3s_rd_init(&r, b.data, b.len);
+		is_int(w3s_challenge_deleted_decode(&r, &d, &err),
+		    W3S_EMALFORMED, "MultiSignature variant 3 is refused");
+		m[0] = 0;
+		w3s_rd_init(&r, b.data, b.len);
+		is_int(w3s_challenge_deleted_decode(&r, &d, &err),
+		    W3S_EMALFORMED, "a Proof is not a Deleted answer");
+	}
 	w3s_buf_release(&b);
 }
 

@@ -4,7 +4,8 @@
  * index relative to its start_seq and a chunk index in that leaf. The
  * answer is ChallengeResponse::Proof: the chunk, the MMR proof of the leaf
  * against the commitment and the chunk's Merkle proof to the leaf's data
- * root, SCALE encoded as the chain takes it.
+ * root, SCALE encoded as the chain takes it; for a leaf a deletion dropped,
+ * ChallengeResponse::Deleted: the deletion's admin-signed certificate.
  *
  * A Proof-of-Sync is a DAG-CBOR map signed by the node (cid-verify(1)
  * lists its fields): bucket, commitment, node key, time, the verifier's
@@ -31,8 +32,11 @@ int w3s_proof_find_commitment(struct w3s_bucket *b,
     const uint8_t root[W3S_H256], struct w3s_commitment *c,
     struct w3s_err *err);
 
-/* Appends the SCALE answer (ChallengeResponse::Proof) to challenge
- * (leaf_index, chunk_index) of commitment c to out. An older commitment
+/* Appends the SCALE answer to challenge (leaf_index, chunk_index) of
+ * commitment c to out. A leaf a deletion dropped (its sequence number is
+ * below the bucket's start_seq) is answered with ChallengeResponse::Deleted
+ * and the first certificate that dropped it (the chunk index does not
+ * matter then); any other with ChallengeResponse::Proof. An older commitment
  * with the current start_seq is proven over the stored MMR's prefix; one
  * with a later start_seq over an MMR rebuilt in memory from its window of
  * leaves. The proof is checked to reproduce c->mmr_root (W3S_EVERIFY if the
@@ -53,6 +57,16 @@ int w3s_proof_answer(struct w3s_bucket *b, const struct w3s_commitment *c,
 int w3s_proof_check_answer(const uint8_t *scale, size_t len,
     const uint8_t root[W3S_H256], uint64_t leaf_index, uint64_t chunk_index,
     uint64_t leaf_count, struct w3s_leaf *leaf, struct w3s_err *err);
+
+/* Decodes a ChallengeResponse::Deleted (W3S_EMALFORMED otherwise) and checks
+ * it under the chain's rules for the challenge of sequence number seq
+ * (the challenged commitment's start_seq + leaf index) in bucket: seq is
+ * below the certificate's new_start_seq, its admin is admin, and the
+ * admin's signature verifies over CommitmentPayload v1 of (bucket,
+ * {new_mmr_root, new_start_seq, 0}). 0 or W3S_EVERIFY; W3S_ENOTAPPLY for a
+ * signature scheme other than Ed25519. */
+int w3s_proof_check_deleted(const uint8_t *scale, size_t len, uint64_t bucket,
+    uint64_t seq, const uint8_t admin[W3S_PUBKEY_LEN], struct w3s_err *err);
 
 /* ---- Proof-of-Sync ---------------------------------------------------- */
 

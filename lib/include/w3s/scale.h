@@ -90,10 +90,28 @@ void w3s_challenge_proof_encode(struct w3s_buf *b, const uint8_t *chunk,
 int w3s_challenge_proof_decode(struct w3s_rd *r, const uint8_t **chunk,
     size_t *chunk_len, struct w3s_mmr_proof *mmr,
     struct w3s_merkle_proof *chunk_proof, struct w3s_err *err);
-/* ChallengeResponse::Deleted with an Ed25519 MultiSignature. */
+/* ChallengeResponse::Deleted = 01 || new_mmr_root || new_start_seq u64 ||
+ * admin (32) || MultiSignature; the encoder writes an Ed25519 one. */
 void w3s_challenge_deleted_encode(struct w3s_buf *b,
     const uint8_t new_mmr_root[W3S_H256], uint64_t new_start_seq,
     const uint8_t admin[32], const uint8_t sig[W3S_SIG_LEN]);
+
+/* MultiSignature variants (sp_runtime). */
+enum w3s_multisig { W3S_MULTISIG_ED25519, W3S_MULTISIG_SR25519,
+	W3S_MULTISIG_ECDSA };
+
+struct w3s_challenge_deleted {
+	uint8_t new_mmr_root[W3S_H256];
+	uint64_t new_start_seq;
+	uint8_t admin[32];
+	enum w3s_multisig sig_kind;
+	uint8_t sig[W3S_SIG_LEN + 1];	/* 64 bytes, 65 for ECDSA */
+};
+/* Decodes a Deleted answer, any MultiSignature variant. Another response
+ * variant, another signature tag, a short input or trailing bytes are
+ * W3S_EMALFORMED. */
+int w3s_challenge_deleted_decode(struct w3s_rd *r,
+    struct w3s_challenge_deleted *d, struct w3s_err *err);
 
 /* Provider records (SPEC.md 11). ChunkTreeNode::Chunk = 00 || c(len) ||
  * bytes; ChunkTreeNode::Internal = 01 || left || right. */
