@@ -761,7 +761,7 @@ apply_steps(struct run *run, struct apply_ctx *a,
     struct w3s_err *failure)
 {
 	size_t i = 0, first, unanchored, alone = SIZE_MAX;
-	uint64_t bytes = 0, bytes0, in_batch;
+	uint64_t bytes = 0, bytes0;
 	int rc;
 
 	*done = *failed = 0;
@@ -776,14 +776,12 @@ apply_steps(struct run *run, struct apply_ctx *a,
 		} else {
 			if ((rc = w3s_bucket_batch_begin(run->b, failure)) != 0)
 				goto fail;
-			in_batch = 0;
 			while (i < plan->nsteps && i != alone &&
 			    i - first < run->o->batch &&
-			    in_batch < BATCH_BYTES) {
+			    bytes - bytes0 < BATCH_BYTES) {
 				if ((rc = apply_step(a, plan->steps[i],
 				    failure)) != 0)
 					break;
-				in_batch += plan->steps[i]->counts.chunk_bytes;
 				bytes += plan->steps[i]->counts.chunk_bytes;
 				w3s_cli_progress_update(prog, bytes);
 				i++;

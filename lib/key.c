@@ -352,7 +352,7 @@ w3s_key_sign(const struct w3s_key *key, const uint8_t *msg, size_t len,
 	return 0;
 }
 
-/* Signatures this thread has accepted, by BLAKE2b(pub || sig || msg): an
+/* Signatures this thread has accepted, by H(pub || sig || H(msg)): an
  * import checks the target's signatures when it reads the manifest and
  * again when it records them as checkpoints, and delta-replay reads every
  * manifest once to plan and once to apply. Only the same key, signature
@@ -370,15 +370,15 @@ int
 w3s_key_verify(const uint8_t pub[W3S_PUBKEY_LEN], const uint8_t *msg,
     size_t len, const uint8_t sig[W3S_SIGNATURE_LEN])
 {
-	crypto_generichash_state st;
+	uint8_t in[W3S_PUBKEY_LEN + W3S_SIGNATURE_LEN + W3S_HASH_LEN];
 	uint8_t id[W3S_HASH_LEN];
 
-	w3s_hash_init();
-	crypto_generichash_init(&st, NULL, 0, sizeof(id));
-	crypto_generichash_update(&st, pub, W3S_PUBKEY_LEN);
-	crypto_generichash_update(&st, sig, W3S_SIGNATURE_LEN);
-	crypto_generichash_update(&st, msg, len);
-	crypto_generichash_final(&st, id, sizeof(id));
+	/* id = H(pub || sig || H(msg)); w3s_hash_blake2b sets libsodium up
+	 * for the check below too. */
+	memcpy(in, pub, W3S_PUBKEY_LEN);
+	memcpy(in + W3S_PUBKEY_LEN, sig, W3S_SIGNATURE_LEN);
+	w3s_hash_blake2b(in + W3S_PUBKEY_LEN + W3S_SIGNATURE_LEN, msg, len);
+	w3s_hash_blake2b(id, in, sizeof(in));
 	for (unsigned i = 0; i < VERIFIED_KEEP; i++)
 		if (memcmp(verified[i], id, sizeof(id)) == 0)
 			return 0;

@@ -311,37 +311,32 @@ out:
 }
 
 int
-w3s_proof_check_deleted(const uint8_t *scale, size_t len, uint64_t bucket,
-    uint64_t seq, const uint8_t admin[W3S_PUBKEY_LEN], struct w3s_err *err)
+w3s_proof_check_deleted(const struct w3s_challenge_deleted *d,
+    uint64_t bucket, uint64_t seq, const uint8_t admin[W3S_PUBKEY_LEN],
+    struct w3s_err *err)
 {
 	uint8_t payload[W3S_PAYLOAD_V1_LEN];
-	struct w3s_challenge_deleted d;
 	struct w3s_commitment c;
 	char hex[W3S_HEX32_LEN];
-	struct w3s_rd r;
-	int rc;
 
-	w3s_rd_init(&r, scale, len);
-	if ((rc = w3s_challenge_deleted_decode(&r, &d, err)) != 0)
-		return rc;
-	if (d.sig_kind != W3S_MULTISIG_ED25519)
+	if (d->sig_kind != W3S_MULTISIG_ED25519)
 		return w3s_err_set(err, W3S_ENOTAPPLY, "the admin's signature"
 		    " is %s: only Ed25519 is checked here",
-		    d.sig_kind == W3S_MULTISIG_SR25519 ? "Sr25519" : "ECDSA");
-	if (seq >= d.new_start_seq)
+		    d->sig_kind == W3S_MULTISIG_SR25519 ? "Sr25519" : "ECDSA");
+	if (seq >= d->new_start_seq)
 		return w3s_err_set(err, W3S_EVERIFY, "sequence number %" PRIu64
 		    " is not below the deletion's new start %" PRIu64, seq,
-		    d.new_start_seq);
-	if (memcmp(d.admin, admin, W3S_PUBKEY_LEN) != 0) {
-		w3s_hex32_format(hex, d.admin);
+		    d->new_start_seq);
+	if (memcmp(d->admin, admin, W3S_PUBKEY_LEN) != 0) {
+		w3s_hex32_format(hex, d->admin);
 		return w3s_err_set(err, W3S_EVERIFY, "the deletion's admin %s"
 		    " is not the bucket admin given", hex);
 	}
-	memcpy(c.mmr_root, d.new_mmr_root, W3S_H256);
-	c.start_seq = d.new_start_seq;
+	memcpy(c.mmr_root, d->new_mmr_root, W3S_H256);
+	c.start_seq = d->new_start_seq;
 	c.leaf_count = 0;
 	w3s_payload_v1_encode(bucket, &c, payload);
-	if (w3s_key_verify(d.admin, payload, sizeof(payload), d.sig) != 0)
+	if (w3s_key_verify(d->admin, payload, sizeof(payload), d->sig) != 0)
 		return w3s_err_set(err, W3S_EVERIFY, "the admin's signature"
 		    " does not verify over bucket %" PRIu64 "'s deletion"
 		    " payload", bucket);

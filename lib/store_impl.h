@@ -77,7 +77,8 @@ struct w3s_bucket {
 
 	/* A batch of write sessions (w3s_bucket_batch_begin): meta.db's
 	 * transaction, and the chunks.db one once opened, last until the
-	 * batch commits; a session is a savepoint inside it. */
+	 * batch commits; its sessions run inside them, with no savepoint of
+	 * their own (a session's abort rolls the batch back). */
 	int batch;
 	int64_t batch_chunk_id;		/* largest chunk rowid at its begin */
 

@@ -336,7 +336,7 @@ check_deleted(const struct store_opts *o, const uint8_t *scale, size_t len,
 	w3s_key_free(key);
 	seq = o->start_seq + o->leaf < o->start_seq ? UINT64_MAX :
 	    o->start_seq + o->leaf;
-	return w3s_proof_check_deleted(scale, len, o->bucket, seq, admin, err);
+	return w3s_proof_check_deleted(&d, o->bucket, seq, admin, err);
 }
 
 int

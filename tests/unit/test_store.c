@@ -187,6 +187,20 @@ commitment_of(struct w3s_bucket *b, struct w3s_commitment *c)
 		die(err.msg);
 }
 
+/* Whether the chunk of these bytes is stored in b. */
+static int
+stored(struct w3s_bucket *b, const char *bytes)
+{
+	struct w3s_err err = { 0 };
+	uint8_t h[32];
+	int present = 0;
+
+	w3s_hash_blake2b(h, bytes, strlen(bytes));
+	if (w3s_bucket_chunk_has(b, h, &present, &err) != 0)
+		die(err.msg);
+	return present;
+}
+
 static int
 check_ok(struct w3s_bucket *b, int flags, const char *name)
 {
@@ -739,9 +753,7 @@ test_batch(void)
 	struct w3s_change ch[4];
 	struct w3s_store_iter *it = NULL;
 	struct w3s_segment seg;
-	uint8_t h[32];
 	size_t n = 0;
-	int present;
 
 	add_one(b, "base", 4, &seg, &c0, &err);
 	ok(w3s_bucket_batch_begin(b, &err) == 0, "a batch begins");
@@ -780,17 +792,14 @@ test_batch(void)
 	    "a session's abort rolls the whole batch back");
 	is_int(w3s_bucket_batch_commit(b, &err), W3S_EUSAGE,
 	    "and ends it: nothing is left to commit");
-	w3s_hash_blake2b(h, "three", 5);
-	w3s_bucket_chunk_has(b, h, &present, &err);
-	ok(present, "keep_chunks keeps the chunks of the whole batch");
+	ok(stored(b, "three"), "keep_chunks keeps the chunks of the whole"
+	    " batch");
 
 	w3s_bucket_batch_begin(b, &err);
 	add_one(b, "five", 4, &seg, &c, &err);
 	w3s_bucket_batch_abort(b);
 	commitment_of(b, &c);
-	w3s_hash_blake2b(h, "five", 4);
-	w3s_bucket_chunk_has(b, h, &present, &err);
-	ok(w3s_chain_commitment_eq(&c, &c2) && !present,
+	ok(w3s_chain_commitment_eq(&c, &c2) && !stored(b, "five"),
 	    "batch_abort: the bucket as it was, the batch's chunks gone");
 
 	w3s_bucket_batch_begin(b, &err);
@@ -798,9 +807,7 @@ test_batch(void)
 	w3s_bucket_close(b);
 	b = bucket(s, 1, W3S_STORE_WRITE);
 	commitment_of(b, &c);
-	w3s_hash_blake2b(h, "six", 3);
-	w3s_bucket_chunk_has(b, h, &present, &err);
-	ok(w3s_chain_commitment_eq(&c, &c2) && !present,
+	ok(w3s_chain_commitment_eq(&c, &c2) && !stored(b, "six"),
 	    "closing with a batch open rolls it back");
 
 	/* A drop in a batch: its chunks are freed once the batch commits. */
@@ -808,12 +815,9 @@ test_batch(void)
 	ok(drop_before(b, 2, &dropped, NULL, &err) == 0 &&
 	    add_one(b, "seven", 5, &seg, &c, &err) == 0 && seg.seq == 3,
 	    "a drop, then an add, in one batch");
-	w3s_hash_blake2b(h, "one", 3);
-	w3s_bucket_chunk_has(b, h, &present, &err);
-	ok(present, "the dropped chunks stay while the batch is open");
+	ok(stored(b, "one"), "the dropped chunks stay while the batch is open");
 	ok(w3s_bucket_batch_commit(b, &err) == 0, "the batch commits");
-	w3s_bucket_chunk_has(b, h, &present, &err);
-	ok(!present, "then they are freed");
+	ok(!stored(b, "one"), "then they are freed");
 	commitment_of(r, &c2);
 	ok(w3s_chain_commitment_eq(&c, &c2) && c.start_seq == 2 &&
 	    c.leaf_count == 2, "at the add's commitment");

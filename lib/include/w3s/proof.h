@@ -58,15 +58,16 @@ int w3s_proof_check_answer(const uint8_t *scale, size_t len,
     const uint8_t root[W3S_H256], uint64_t leaf_index, uint64_t chunk_index,
     uint64_t leaf_count, struct w3s_leaf *leaf, struct w3s_err *err);
 
-/* Decodes a ChallengeResponse::Deleted (W3S_EMALFORMED otherwise) and checks
- * it under the chain's rules for the challenge of sequence number seq
- * (the challenged commitment's start_seq + leaf index) in bucket: seq is
- * below the certificate's new_start_seq, its admin is admin, and the
- * admin's signature verifies over CommitmentPayload v1 of (bucket,
- * {new_mmr_root, new_start_seq, 0}). 0 or W3S_EVERIFY; W3S_ENOTAPPLY for a
- * signature scheme other than Ed25519. */
-int w3s_proof_check_deleted(const uint8_t *scale, size_t len, uint64_t bucket,
-    uint64_t seq, const uint8_t admin[W3S_PUBKEY_LEN], struct w3s_err *err);
+/* Checks a decoded ChallengeResponse::Deleted (w3s_challenge_deleted_decode)
+ * under the chain's rules for the challenge of sequence number seq (the
+ * challenged commitment's start_seq + leaf index) in bucket: seq is below
+ * the certificate's new_start_seq, its admin is admin, and the admin's
+ * signature verifies over CommitmentPayload v1 of (bucket, {new_mmr_root,
+ * new_start_seq, 0}). 0 or W3S_EVERIFY; W3S_ENOTAPPLY for a signature
+ * scheme other than Ed25519. */
+int w3s_proof_check_deleted(const struct w3s_challenge_deleted *d,
+    uint64_t bucket, uint64_t seq, const uint8_t admin[W3S_PUBKEY_LEN],
+    struct w3s_err *err);
 
 /* ---- Proof-of-Sync ---------------------------------------------------- */
 
